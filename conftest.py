@@ -1,0 +1,200 @@
+"""Shared fixtures: organizations, members in a role, and API clients authenticated by token."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.choices import Role
+from accounts.models import ApiToken, Membership, Organization
+from accounts.services import token_create
+from accounts.tests.factories import MembershipFactory, OrganizationFactory
+
+ROOT = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Caller:
+    """A member of an organization with an API token and a client that sends it."""
+
+    membership: Membership
+    token: ApiToken
+    raw_token: str
+    client: APIClient
+
+    @property
+    def organization(self) -> Organization:
+        return self.membership.organization
+
+
+MakeCaller = Callable[..., Caller]
+
+
+@pytest.fixture
+def make_caller(db: None) -> MakeCaller:
+    def make(
+        organization: Organization | None = None,
+        role: str = Role.OWNER,
+        scopes: tuple[str, ...] = ("read", "write", "admin"),
+    ) -> Caller:
+        membership = MembershipFactory(
+            organization=organization or OrganizationFactory(), role=role
+        )
+        token, raw = token_create(membership=membership, name="test", scopes=scopes)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        return Caller(membership=membership, token=token, raw_token=raw, client=client)
+
+    return make
+
+
+@pytest.fixture
+def owner(make_caller: MakeCaller) -> Caller:
+    return make_caller(role=Role.OWNER)
+
+
+@pytest.fixture
+def anonymous_client() -> APIClient:
+    return APIClient()
+
+
+# --- Real processes: a Celery worker and a daphne server on the test database -------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _process_env(**extra: str) -> dict[str, str]:
+    """The environment for a child process that must see this test run's database."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "DJANGO_SETTINGS_MODULE": "enterprise_suite.settings",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+@dataclass
+class RunningProcess:
+    process: subprocess.Popen[bytes]
+    log_path: str
+    port: int = 0
+    queue: str = ""
+
+    def log(self) -> str:
+        with open(self.log_path, errors="replace") as handle:
+            return handle.read()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except Exception:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db: None) -> Iterator[RunningProcess]:
+    """A real Celery worker consuming a queue of its own, on the test database."""
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        pytest.skip("needs Redis (services profile)")
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    log_path = Path(tempfile.mkdtemp(prefix="celery-")) / "worker.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "enterprise_suite",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queue,
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=_process_env(CELERY_DEFAULT_QUEUE=queue),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    running = RunningProcess(process=process, log_path=str(log_path), queue=queue)
+    deadline = time.monotonic() + 60
+    while "ready." not in running.log():
+        if process.poll() is not None or time.monotonic() > deadline:
+            _stop(process)
+            pytest.fail(f"Celery worker did not start:\n{running.log()}")
+        time.sleep(0.2)
+    yield running
+    _stop(process)
+
+
+@pytest.fixture
+def daphne_server(transactional_db: None) -> Iterator[RunningProcess]:
+    """A real daphne serving the ASGI app (HTTP and WebSocket) on the test database."""
+    import httpx
+
+    port = _free_port()
+    log_path = Path(tempfile.mkdtemp(prefix="daphne-")) / "daphne.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                str(BIN / "daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "enterprise_suite.asgi:application",
+            ],
+            cwd=ROOT,
+            env=_process_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    running = RunningProcess(process=process, log_path=str(log_path), port=port)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            _stop(process)
+            pytest.fail(f"daphne did not start:\n{running.log()}")
+        time.sleep(0.2)
+    yield running
+    _stop(process)

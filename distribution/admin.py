@@ -1,0 +1,81 @@
+from django.contrib import admin
+
+from distribution.models import Artist, Label, Release, ReleaseContributor, Track, TrackContributor
+
+
+class ReleaseContributorInline(admin.TabularInline[ReleaseContributor, Release]):
+    model = ReleaseContributor
+    extra = 0
+    autocomplete_fields = ["artist"]
+
+
+class TrackInline(admin.TabularInline[Track, Release]):
+    model = Track
+    extra = 0
+    fields = [
+        "disc_number",
+        "track_number",
+        "title",
+        "version",
+        "isrc",
+        "duration_seconds",
+        "parental_warning",
+    ]
+    show_change_link = True
+
+
+class TrackContributorInline(admin.TabularInline[TrackContributor, Track]):
+    model = TrackContributor
+    extra = 0
+    autocomplete_fields = ["artist"]
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin[Label]):
+    list_display = ["name", "organization", "p_line", "c_line"]
+    list_filter = ["organization"]
+    search_fields = ["name"]
+
+
+@admin.register(Artist)
+class ArtistAdmin(admin.ModelAdmin[Artist]):
+    list_display = ["name", "isni", "organization", "created_at"]
+    list_filter = ["organization"]
+    search_fields = ["name", "isni"]
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin[Release]):
+    list_display = [
+        "title",
+        "version",
+        "release_type",
+        "upc",
+        "status",
+        "release_date",
+        "organization",
+    ]
+    list_filter = ["status", "release_type", "organization", "parental_warning"]
+    search_fields = ["title", "version", "upc", "tracks__isrc"]
+    date_hierarchy = "release_date"
+    list_select_related = ["organization"]
+    autocomplete_fields = ["label"]
+    inlines = [ReleaseContributorInline, TrackInline]
+
+
+@admin.register(Track)
+class TrackAdmin(admin.ModelAdmin[Track]):
+    list_display = [
+        "title",
+        "version",
+        "isrc",
+        "release",
+        "disc_number",
+        "track_number",
+        "duration_seconds",
+    ]
+    list_filter = ["organization", "parental_warning"]
+    search_fields = ["title", "isrc", "release__title"]
+    list_select_related = ["release"]
+    autocomplete_fields = ["release"]
+    inlines = [TrackContributorInline]

@@ -1,0 +1,42 @@
+from django.db import models
+
+
+class ReleaseType(models.TextChoices):
+    SINGLE = "single", "Single"
+    EP = "ep", "EP"
+    ALBUM = "album", "Album"
+    COMPILATION = "compilation", "Compilation"
+
+
+class ReleaseStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    DELIVERING = "delivering", "Delivering"
+    DELIVERED = "delivered", "Delivered"
+    TAKEN_DOWN = "taken_down", "Taken down"
+
+
+class ParentalWarning(models.TextChoices):
+    """DDEX ParentalWarningType values we accept."""
+
+    EXPLICIT = "explicit", "Explicit"
+    NOT_EXPLICIT = "not_explicit", "Not explicit"
+    EDITED = "edited", "Explicit content edited"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class ContributorRole(models.TextChoices):
+    PRIMARY_ARTIST = "primary_artist", "Primary artist"
+    FEATURED_ARTIST = "featured_artist", "Featured artist"
+    REMIXER = "remixer", "Remixer"
+    COMPOSER = "composer", "Composer"
+    LYRICIST = "lyricist", "Lyricist"
+    PRODUCER = "producer", "Producer"
+    ARRANGER = "arranger", "Arranger"
+    CONDUCTOR = "conductor", "Conductor"
+    PERFORMER = "performer", "Performer"
+    MIXING_ENGINEER = "mixing_engineer", "Mixing engineer"
+    MASTERING_ENGINEER = "mastering_engineer", "Mastering engineer"

@@ -1,0 +1,161 @@
+"""Seed a demo organization: users in every role, a label, artists, releases with tracks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils import timezone
+from stdnum import ean
+
+from accounts.choices import Role
+from accounts.models import Membership, Organization
+from accounts.services import organization_create, token_create, user_get_or_create
+from distribution import services
+from distribution.choices import ContributorRole, ParentalWarning, ReleaseType
+from distribution.models import Artist
+from distribution.services import Credit
+
+DEMO_SLUG = "demo-records"
+DEMO_PASSWORD = "demo-password"
+ADMIN_EMAIL = "admin@demo.example"
+
+MEMBERS = {
+    "owner@demo.example": Role.OWNER,
+    "manager@demo.example": Role.MANAGER,
+    "qc@demo.example": Role.QC_REVIEWER,
+    "viewer@demo.example": Role.VIEWER,
+}
+
+ARTISTS = ["Aurora Vale", "The Midnight Static", "DJ Kairo", "Lena Marsh", "Oskar Fjell"]
+
+# (title, type, primary artist, featured artist or None, track titles)
+RELEASES: list[tuple[str, str, str, str | None, list[str]]] = [
+    (
+        "Northern Lights",
+        ReleaseType.ALBUM,
+        "Aurora Vale",
+        None,
+        ["Polar Night", "Glass Harbour", "Borealis", "Slow Thaw", "Northern Lights"],
+    ),
+    (
+        "Static Bloom",
+        ReleaseType.EP,
+        "The Midnight Static",
+        "Lena Marsh",
+        ["Static Bloom", "Neon Rain", "Afterglow"],
+    ),
+    ("Kairos", ReleaseType.SINGLE, "DJ Kairo", None, ["Kairos"]),
+    (
+        "Fjord Sessions",
+        ReleaseType.EP,
+        "Oskar Fjell",
+        None,
+        ["Fjord I", "Fjord II", "Fjord III", "Fjord IV"],
+    ),
+]
+
+
+def demo_upc(n: int) -> str:
+    body = f"19{n:09d}"
+    return body + ean.calc_check_digit(body)
+
+
+def demo_isrc(n: int) -> str:
+    return f"QZDEM26{n:05d}"
+
+
+class Command(BaseCommand):
+    help = "Create demo data (idempotent) and print logins and a fresh API token."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--quiet", action="store_true", help="Print only the API token.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        organization = Organization.objects.filter(slug=DEMO_SLUG).first()
+        if organization is None:
+            organization = self._seed()
+        owner = Membership.objects.get(organization=organization, user__email="owner@demo.example")
+        _, raw = token_create(
+            membership=owner,
+            name=f"demo {timezone.now():%Y-%m-%d %H:%M}",
+            scopes=["read", "write", "admin"],
+        )
+        if options["quiet"]:
+            self.stdout.write(raw)
+            return
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo organization: {organization.name} ({DEMO_SLUG})")
+        )
+        self.stdout.write(f"Admin panel login: {ADMIN_EMAIL} / {DEMO_PASSWORD}")
+        for email, role in MEMBERS.items():
+            self.stdout.write(f"  {role:<12} {email} / {DEMO_PASSWORD}")
+        self.stdout.write(f"API token (owner, read/write/admin): {raw}")
+
+    @transaction.atomic
+    def _seed(self) -> Organization:
+        organization = organization_create(
+            name="Demo Records", owner_email="owner@demo.example", slug=DEMO_SLUG
+        )
+        admin = user_get_or_create(
+            email=ADMIN_EMAIL, password=DEMO_PASSWORD, full_name="Demo Admin"
+        )
+        admin.is_staff = admin.is_superuser = True
+        admin.save(update_fields=["is_staff", "is_superuser"])
+        Membership.objects.get_or_create(
+            organization=organization, user=admin, defaults={"role": Role.ADMIN}
+        )
+        for email, role in MEMBERS.items():
+            user = user_get_or_create(email=email, password=DEMO_PASSWORD)
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+            Membership.objects.update_or_create(
+                organization=organization, user=user, defaults={"role": role}
+            )
+
+        label = services.label_create(
+            organization=organization,
+            name="Nightfall Records",
+            p_line="2026 Nightfall Records",
+            c_line="2026 Nightfall Records",
+        )
+        artists: dict[str, Artist] = {
+            name: services.artist_create(organization=organization, name=name) for name in ARTISTS
+        }
+        isrc_counter = 0
+        street_date = timezone.localdate() + dt.timedelta(days=21)
+        for index, (title, release_type, primary, featured, tracks) in enumerate(RELEASES, start=1):
+            credits = [Credit(artist=artists[primary], role=ContributorRole.PRIMARY_ARTIST)]
+            if featured:
+                credits.append(
+                    Credit(artist=artists[featured], role=ContributorRole.FEATURED_ARTIST)
+                )
+            release = services.release_create(
+                organization=organization,
+                title=title,
+                release_type=release_type,
+                upc=demo_upc(index),
+                label=label,
+                primary_genre="Electronic",
+                language="en",
+                release_date=street_date + dt.timedelta(days=7 * index),
+                p_line=label.p_line,
+                c_line=label.c_line,
+                territories_include=["WW"],
+                contributors=credits,
+            )
+            for number, track_title in enumerate(tracks, start=1):
+                isrc_counter += 1
+                services.track_create(
+                    release=release,
+                    track_number=number,
+                    title=track_title,
+                    isrc=demo_isrc(isrc_counter),
+                    duration_seconds=180 + 17 * number,
+                    parental_warning=ParentalWarning.NOT_EXPLICIT,
+                    language="en",
+                    contributors=credits,
+                )
+        return organization

@@ -1,0 +1,97 @@
+"""Base classes every API view builds on: organization scoping and Idempotency-Key support."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from rest_framework import viewsets
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.context import request_membership
+from accounts.models import Membership, Organization
+from enterprise_suite.errors import ValidationFailed
+from enterprise_suite.idempotency import (
+    IdempotentReplay,
+    idempotency_begin,
+    idempotency_complete,
+    idempotency_release,
+)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_STREAMED_BODY_TYPES = ("multipart/", "application/octet-stream", "image/", "audio/")
+
+
+def _request_fingerprint(request: Request) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{request.method} {request.get_full_path()}\n".encode())
+    content_type = request.content_type or ""
+    if content_type.startswith(_STREAMED_BODY_TYPES):
+        # Uploads are streamed to storage; their size and type stand in for the body.
+        digest.update(f"{content_type} {request.META.get('CONTENT_LENGTH', '')}".encode())
+    else:
+        digest.update(request._request.body)
+    return digest.hexdigest()
+
+
+class IdempotentPostMixin:
+    """A POST with an `Idempotency-Key` header runs once; retries get the first answer."""
+
+    _idempotency_record: Any = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if request.method != "POST" or key is None:
+            return
+        if not key.strip() or len(key) > 255:
+            raise ValidationFailed(
+                "Idempotency-Key must be 1 to 255 characters.",
+                details={IDEMPOTENCY_HEADER: ["Invalid length."]},
+            )
+        membership = request_membership(request)
+        self._idempotency_record = idempotency_begin(
+            organization_id=membership.organization_id,
+            user_id=request.user.pk,
+            key=key,
+            fingerprint=_request_fingerprint(request),
+        )
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, IdempotentReplay):
+            return Response(exc.body, status=exc.status, headers={"Idempotent-Replayed": "true"})
+        try:
+            return super().handle_exception(exc)  # type: ignore[misc]
+        except Exception:
+            # An unhandled error becomes a 500: free the key so the client can retry.
+            if self._idempotency_record is not None:
+                idempotency_release(record=self._idempotency_record)
+                self._idempotency_record = None
+            raise
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        record, self._idempotency_record = self._idempotency_record, None
+        if record is not None:
+            if response.status_code >= 500:
+                idempotency_release(record=record)
+            else:
+                body = json.loads(JSONRenderer().render(response.data) or b"null")
+                idempotency_complete(record=record, status=response.status_code, body=body)
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+
+
+class ApiViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
+    """Base of every organization-scoped API viewset: knows the caller's membership."""
+
+    @property
+    def membership(self) -> Membership:
+        return request_membership(self.request)
+
+    @property
+    def organization(self) -> Organization:
+        return self.membership.organization
