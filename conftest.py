@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -61,6 +62,22 @@ def make_caller(db: None) -> MakeCaller:
     return make
 
 
+@pytest.fixture(autouse=True)
+def _isolated_media_and_eager_tasks(settings: Any, tmp_path: Path) -> Iterator[None]:
+    """Each test stores files in its own folder and runs tasks in-process when enqueued.
+
+    Tests that need the real worker use the `celery_worker_process` fixture, which turns
+    eager execution off again.
+    """
+    from enterprise_suite.celery import app
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def owner(make_caller: MakeCaller) -> Caller:
     return make_caller(role=Role.OWNER)
@@ -93,6 +110,7 @@ def _process_env(**extra: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": settings.REDIS_URL,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "DJANGO_SETTINGS_MODULE": "enterprise_suite.settings",
         "PYTHONUNBUFFERED": "1",
         **extra,
@@ -128,7 +146,13 @@ def celery_worker_process(transactional_db: None) -> Iterator[RunningProcess]:
 
     if not settings.REDIS_URL:
         pytest.skip("needs Redis (services profile)")
+    from enterprise_suite.celery import app
+
     queue = f"test-{uuid.uuid4().hex[:8]}"
+    # Tasks this test enqueues go to the worker's own queue, never to a shared one.
+    default_queue = app.conf.task_default_queue
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
     log_path = Path(tempfile.mkdtemp(prefix="celery-")) / "worker.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -160,6 +184,7 @@ def celery_worker_process(transactional_db: None) -> Iterator[RunningProcess]:
         time.sleep(0.2)
     yield running
     _stop(process)
+    app.conf.task_default_queue = default_queue
 
 
 @pytest.fixture

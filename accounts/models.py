@@ -64,6 +64,19 @@ class Organization(BaseModel):
         default=settings.DEFAULT_RELEASE_LEAD_DAYS,
         help_text="Minimum days between submission and a release's street date.",
     )
+    isrc_prefix = models.CharField(
+        "ISRC prefix",
+        max_length=5,
+        blank=True,
+        help_text="Country and registrant code of the organization's ISRC allocation, e.g. "
+        "'QZDEM'. When set, tracks without an ISRC get one at submission.",
+    )
+    isrc_next_designation = models.PositiveIntegerField(
+        default=1, help_text="Next designation code to assign from the allocation (per year)."
+    )
+    isrc_designation_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Two-digit year the designation counter belongs to."
+    )
 
     class Meta:
         ordering = ["name"]

@@ -8,6 +8,7 @@ includes `write`, which includes `read`.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from accounts.choices import Role, Scope
 
@@ -54,3 +55,18 @@ def role_allows(role: str, capability: Capability) -> bool:
 def scopes_allow(scopes: list[str], capability: Capability) -> bool:
     needed = _SCOPE_RANK[CAPABILITY_SCOPE[capability]]
     return any(_SCOPE_RANK.get(Scope(s), 0) >= needed for s in scopes if s in Scope.values)
+
+
+def user_has_capability(user: Any, organization_id: Any, capability: Capability) -> bool:
+    """Whether a signed-in user's role in the organization grants the capability
+    (superusers always do). Used where there is no API token, e.g. the admin panel."""
+    from accounts.models import Membership
+
+    if getattr(user, "is_superuser", False):
+        return True
+    role = (
+        Membership.objects.filter(user=user, organization_id=organization_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+    return role is not None and role_allows(role, capability)

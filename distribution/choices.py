@@ -16,6 +16,7 @@ class ReleaseStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     DELIVERING = "delivering", "Delivering"
     DELIVERED = "delivered", "Delivered"
+    TAKEDOWN_REQUESTED = "takedown_requested", "Takedown requested"
     TAKEN_DOWN = "taken_down", "Taken down"
 
 
@@ -40,3 +41,15 @@ class ContributorRole(models.TextChoices):
     PERFORMER = "performer", "Performer"
     MIXING_ENGINEER = "mixing_engineer", "Mixing engineer"
     MASTERING_ENGINEER = "mastering_engineer", "Mastering engineer"
+
+
+class AssetKind(models.TextChoices):
+    ARTWORK = "artwork", "Artwork"
+    AUDIO = "audio", "Audio"
+
+
+class AssetStatus(models.TextChoices):
+    UPLOADED = "uploaded", "Uploaded"
+    ANALYSING = "analysing", "Analysing"
+    READY = "ready", "Ready"
+    UNREADABLE = "unreadable", "Unreadable"

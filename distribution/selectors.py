@@ -40,6 +40,9 @@ _RELEASE_FIELDS = (
     "c_line",
     "territories_include",
     "territories_exclude",
+    "submitted_at",
+    "reviewed_at",
+    "review_note",
     "created_at",
     "updated_at",
 )

@@ -45,3 +45,13 @@ class InvalidTransition(Conflict):
     """The object's current status does not allow the requested step."""
 
     code = "invalid_transition"
+
+
+class PayloadTooLarge(ApplicationError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApplicationError):
+    status_code = 415
+    code = "unsupported_media_type"

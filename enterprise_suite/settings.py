@@ -307,3 +307,10 @@ LOGGING = {
 
 # --- Organization defaults ------------------------------------------------------------------
 DEFAULT_RELEASE_LEAD_DAYS = env.int("DEFAULT_RELEASE_LEAD_DAYS", default=7)
+
+# --- Assets ---------------------------------------------------------------------------------
+ARTWORK_MAX_BYTES = env.int("ARTWORK_MAX_BYTES", default=50 * 1024 * 1024)
+AUDIO_MAX_BYTES = env.int("AUDIO_MAX_BYTES", default=2 * 1024 * 1024 * 1024)
+# Pillow refuses images past this many pixels (decompression bombs); 10000x10000 is plenty.
+ARTWORK_MAX_PIXELS = env.int("ARTWORK_MAX_PIXELS", default=100_000_000)
+ARTWORK_MIN_SIDE = env.int("ARTWORK_MIN_SIDE", default=3000)

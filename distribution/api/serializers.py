@@ -20,7 +20,7 @@ from distribution.identifiers import (
     normalize_territories,
     normalize_upc,
 )
-from distribution.models import Artist, Label, Release, Track
+from distribution.models import Artist, Asset, Label, Release, Track
 from distribution.services import Credit
 
 
@@ -111,6 +111,9 @@ class ReleaseReadSerializer(serializers.ModelSerializer[Release]):
             "c_line",
             "territories_include",
             "territories_exclude",
+            "submitted_at",
+            "reviewed_at",
+            "review_note",
             "contributors",
             "tracks",
             "created_at",
@@ -256,3 +259,61 @@ class TrackUpdateSerializer(TrackWriteSerializer):
 
     class Meta(TrackWriteSerializer.Meta):
         fields = [f for f in TrackWriteSerializer.Meta.fields if f != "release"]
+
+
+# --- Assets and review ------------------------------------------------------------------------
+
+
+class AssetSerializer(serializers.ModelSerializer[Asset]):
+    release_id = serializers.UUIDField(allow_null=True)
+    track_id = serializers.UUIDField(allow_null=True)
+    analysis = serializers.DictField(
+        help_text="Artwork: format, width, height, color_mode, dpi. "
+        "Audio: container, codec, sample_rate, bit_depth, channels, duration_seconds."
+    )
+
+    class Meta:
+        model = Asset
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "release_id",
+            "track_id",
+            "content_type",
+            "original_filename",
+            "size_bytes",
+            "sha256",
+            "md5",
+            "analysis",
+            "error",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class FindingSerializer(serializers.Serializer[Any]):
+    rule_id = serializers.CharField(help_text="Stable rule id, e.g. artwork.min_size.")
+    severity = serializers.ChoiceField(choices=["error", "warning"])
+    field = serializers.CharField()
+    message = serializers.CharField()
+    hint = serializers.CharField()
+    subject_type = serializers.CharField()
+    subject_id = serializers.UUIDField()
+
+
+class ValidationReportSerializer(serializers.Serializer[Any]):
+    release_id = serializers.UUIDField()
+    submittable = serializers.BooleanField(help_text="No error-level findings remain.")
+    error_count = serializers.IntegerField()
+    warning_count = serializers.IntegerField()
+    findings = FindingSerializer(many=True)
+
+
+class ReviewNoteSerializer(serializers.Serializer[Any]):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class RejectSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=2000, help_text="Shown to the label: what to fix.")

@@ -22,6 +22,7 @@ from distribution.api.serializers import (
     TrackUpdateSerializer,
     TrackWriteSerializer,
 )
+from distribution.api.workflow import ReleaseWorkflowMixin, TrackAudioMixin
 from distribution.models import Artist, Label, Release, Track
 from enterprise_suite.api.views import ApiViewSet
 
@@ -123,7 +124,7 @@ class ArtistViewSet(SimpleCatalogViewSet):
     create=extend_schema(request=ReleaseWriteSerializer, responses={201: ReleaseReadSerializer}),
     partial_update=extend_schema(request=ReleaseWriteSerializer, responses=ReleaseReadSerializer),
 )
-class ReleaseViewSet(CatalogViewSet):
+class ReleaseViewSet(ReleaseWorkflowMixin, CatalogViewSet):
     """Releases with their label, contributors and tracks. Editable while draft."""
 
     queryset = Release.objects.none()
@@ -157,12 +158,12 @@ class ReleaseViewSet(CatalogViewSet):
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         release = selectors.release_get(organization=self.organization, release_id=pk or "")
         data = self.validated(ReleaseWriteSerializer, partial=True)
-        services.release_update(release=release, **data)
+        services.release_update(release=release, actor=self.membership.user, **data)
         return Response(self._document(release.pk))
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
         release = selectors.release_get(organization=self.organization, release_id=pk or "")
-        services.release_delete(release=release)
+        services.release_delete(release=release, actor=self.membership.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -170,7 +171,7 @@ class ReleaseViewSet(CatalogViewSet):
     create=extend_schema(request=TrackWriteSerializer, responses={201: TrackReadSerializer}),
     partial_update=extend_schema(request=TrackUpdateSerializer, responses=TrackReadSerializer),
 )
-class TrackViewSet(CatalogViewSet):
+class TrackViewSet(TrackAudioMixin, CatalogViewSet):
     """Tracks (sound recordings) on releases. Editable while their release is a draft."""
 
     queryset = Track.objects.none()
@@ -198,15 +199,19 @@ class TrackViewSet(CatalogViewSet):
 
     def create(self, request: Request) -> Response:
         data = self.validated(TrackWriteSerializer)
-        track = services.track_create(**data)
+        track = services.track_create(actor=self.membership.user, **data)
         return Response(self._document(track.pk), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         track = selectors.track_get(organization=self.organization, track_id=pk or "")
-        services.track_update(track=track, **self.validated(TrackUpdateSerializer, partial=True))
+        services.track_update(
+            track=track,
+            actor=self.membership.user,
+            **self.validated(TrackUpdateSerializer, partial=True),
+        )
         return Response(self._document(track.pk))
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
         track = selectors.track_get(organization=self.organization, track_id=pk or "")
-        services.track_delete(track=track)
+        services.track_delete(track=track, actor=self.membership.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

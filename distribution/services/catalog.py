@@ -1,5 +1,6 @@
 """Catalog writes. Every write is scoped to one organization; releases and their tracks can
-only change while the release is a draft (checked under a row lock)."""
+only change while the release is a draft or rejected (checked under a row lock, see
+`review.release_lock_for_edit`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Model, ProtectedError
 
-from accounts.models import Organization
-from distribution.choices import ReleaseStatus
+from accounts.models import Organization, User
 from distribution.models import Artist, Label, Release, ReleaseContributor, Track, TrackContributor
-from enterprise_suite.errors import Conflict, InvalidTransition, ValidationFailed
+from distribution.services.review import release_lock_for_edit
+from enterprise_suite.errors import Conflict, ValidationFailed
 
 
 @dataclass(frozen=True)
@@ -75,16 +76,6 @@ def _check_same_organization(organization: Organization, credits: Iterable[Credi
                 },
             )
         seen.add((credit.artist.pk, credit.role))
-
-
-def _lock_editable_release(release: Release) -> Release:
-    locked = Release.objects.select_for_update().get(pk=release.pk)
-    if locked.status != ReleaseStatus.DRAFT:
-        raise InvalidTransition(
-            f"The release is {locked.status}; only draft releases can be changed.",
-            details={"status": locked.status},
-        )
-    return locked
 
 
 def _apply(instance: Model, fields: dict[str, Any]) -> None:
@@ -222,9 +213,13 @@ def release_create(
 
 @transaction.atomic
 def release_update(
-    *, release: Release, contributors: Sequence[Credit] | None = None, **fields: Any
+    *,
+    release: Release,
+    contributors: Sequence[Credit] | None = None,
+    actor: User | None = None,
+    **fields: Any,
 ) -> Release:
-    locked = _lock_editable_release(release)
+    locked = release_lock_for_edit(release=release, actor=actor)
     _check_release_refs(locked.organization, fields, exclude_pk=locked.pk)
     _apply(locked, fields)
     _save(locked)
@@ -235,8 +230,8 @@ def release_update(
 
 
 @transaction.atomic
-def release_delete(*, release: Release) -> None:
-    locked = _lock_editable_release(release)
+def release_delete(*, release: Release, actor: User | None = None) -> None:
+    locked = release_lock_for_edit(release=release, actor=actor)
     locked.delete()
 
 
@@ -252,8 +247,14 @@ def _check_track_refs(release: Release, fields: dict[str, Any], exclude_pk: Any 
 
 
 @transaction.atomic
-def track_create(*, release: Release, contributors: Sequence[Credit] = (), **fields: Any) -> Track:
-    locked = _lock_editable_release(release)
+def track_create(
+    *,
+    release: Release,
+    contributors: Sequence[Credit] = (),
+    actor: User | None = None,
+    **fields: Any,
+) -> Track:
+    locked = release_lock_for_edit(release=release, actor=actor)
     _check_track_refs(locked, fields)
     _check_same_organization(locked.organization, contributors)
     track = Track(organization_id=locked.organization_id, release=locked, **fields)
@@ -264,9 +265,13 @@ def track_create(*, release: Release, contributors: Sequence[Credit] = (), **fie
 
 @transaction.atomic
 def track_update(
-    *, track: Track, contributors: Sequence[Credit] | None = None, **fields: Any
+    *,
+    track: Track,
+    contributors: Sequence[Credit] | None = None,
+    actor: User | None = None,
+    **fields: Any,
 ) -> Track:
-    release = _lock_editable_release(track.release)
+    release = release_lock_for_edit(release=track.release, actor=actor)
     _check_track_refs(release, fields, exclude_pk=track.pk)
     _apply(track, fields)
     _save(track)
@@ -277,6 +282,6 @@ def track_update(
 
 
 @transaction.atomic
-def track_delete(*, track: Track) -> None:
-    _lock_editable_release(track.release)
+def track_delete(*, track: Track, actor: User | None = None) -> None:
+    release_lock_for_edit(release=track.release, actor=actor)
     track.delete()
