@@ -60,7 +60,23 @@ class ReleaseAdmin(admin.ModelAdmin[Release]):
     date_hierarchy = "release_date"
     list_select_related = ["organization"]
     autocomplete_fields = ["label"]
+    readonly_fields = [
+        "status",
+        "submitted_at",
+        "reviewed_at",
+        "reviewed_by",
+        "review_note",
+        "findings",
+    ]
     inlines = [ReleaseContributorInline, TrackInline]
+
+    @admin.display(description="Validation findings")
+    def findings(self, obj: Release) -> str:
+        if obj.pk is None:
+            return "Save the release to see its findings."
+        from distribution.admin.review import render_findings
+
+        return render_findings(obj)
 
 
 @admin.register(Track)

@@ -29,6 +29,24 @@ def _current(assets: list[Asset], **owner: Any) -> Asset | None:
     return next((a for a in assets if getattr(a, key) == value and a.superseded_at is None), None)
 
 
+def render_findings(release: Release) -> str:
+    """The release's validation findings as an HTML list, errors and warnings with hints."""
+    found = review.release_findings(release=release)
+    if not found:
+        return "No findings."
+    return format_html(
+        '<ul class="findings">{}</ul>',
+        format_html_join(
+            "",
+            '<li class="finding-{}"><b>{}</b> {} <code>{}</code>: {} <i>{}</i></li>',
+            (
+                (f.severity, f.severity.upper(), f.rule_id, f.field, f.message, f.hint)
+                for f in found
+            ),
+        ),
+    )
+
+
 @admin.register(ReleaseInReview)
 class QCQueueAdmin(admin.ModelAdmin[ReleaseInReview]):
     list_display = [
@@ -127,17 +145,7 @@ class QCQueueAdmin(admin.ModelAdmin[ReleaseInReview]):
 
     @admin.display(description="Validation findings")
     def findings(self, obj: Release) -> str:
-        found = review.release_findings(release=obj)
-        if not found:
-            return "No findings."
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li><b>{}</b> {} <code>{}</code>: {} <i>{}</i></li>",
-                ((f.severity.upper(), f.rule_id, f.field, f.message, f.hint) for f in found),
-            ),
-        )
+        return render_findings(obj)
 
     def _apply(self, request: HttpRequest, queryset: QuerySet[Any], verb: str, call: Any) -> None:
         done, refused = [], []
