@@ -75,6 +75,16 @@ def test_seed_demo_is_idempotent_and_prints_a_working_token() -> None:
     releases = client.get("/api/v1/releases/").json()
     assert releases["count"] == 4
     assert all(r["tracks"] for r in releases["results"])
+    statuses = {r["title"]: r["status"] for r in releases["results"]}
+    assert statuses == {
+        "Northern Lights": "submitted",
+        "Static Bloom": "draft",
+        "Kairos": "draft",
+        "Fjord Sessions": "approved",
+    }
+    kairos = next(r for r in releases["results"] if r["title"] == "Kairos")
+    report = client.get(f"/api/v1/releases/{kairos['id']}/validate/").json()
+    assert {f["rule_id"] for f in report["findings"]} == {"audio.present"}
     roles = set(
         Membership.objects.filter(organization__slug="demo-records").values_list("role", flat=True)
     )

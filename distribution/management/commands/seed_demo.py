@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
+import tempfile
+import wave
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 from stdnum import ean
 
 from accounts.choices import Role
 from accounts.models import Membership, Organization
 from accounts.services import organization_create, token_create, user_get_or_create
 from distribution import services
-from distribution.choices import ContributorRole, ParentalWarning, ReleaseType
-from distribution.models import Artist
+from distribution.choices import AssetKind, ContributorRole, ParentalWarning, ReleaseType
+from distribution.models import Artist, Release
 from distribution.services import Credit
+from distribution.services.assets import ReceivedUpload, asset_analyse, asset_upload
+from distribution.services.review import release_approve, release_submit
 
 DEMO_SLUG = "demo-records"
 DEMO_PASSWORD = "demo-password"
@@ -65,6 +72,41 @@ def demo_upc(n: int) -> str:
 
 def demo_isrc(n: int) -> str:
     return f"QZDEM26{n:05d}"
+
+
+def _cover(hue: int) -> bytes:
+    """A 3000x3000 RGB JPEG: what stores require, made on the spot."""
+    image = Image.new("RGB", (3000, 3000), (hue % 256, (hue * 3) % 256, 160))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80, dpi=(300, 300))
+    return out.getvalue()
+
+
+def _master(seconds: float = 2.0) -> bytes:
+    """A short 16-bit 44.1 kHz stereo WAV of silence."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(2)
+        wav.setsampwidth(2)
+        wav.setframerate(44100)
+        wav.writeframes(b"\0" * int(44100 * seconds) * 4)
+    return out.getvalue()
+
+
+def _attach(kind: str, data: bytes, name: str, **owner: Any) -> None:
+    with tempfile.TemporaryFile() as handle:
+        handle.write(data)
+        handle.seek(0)
+        upload = ReceivedUpload(
+            file=handle,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            md5=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+            head=data[:8192],
+            filename=name,
+        )
+        asset = asset_upload(kind=kind, upload=upload, **owner)
+    asset_analyse(asset_id=asset.pk)  # analyse now: the demo should be ready to review
 
 
 class Command(BaseCommand):
@@ -125,6 +167,7 @@ class Command(BaseCommand):
             name: services.artist_create(organization=organization, name=name) for name in ARTISTS
         }
         isrc_counter = 0
+        releases: list[Release] = []
         street_date = timezone.localdate() + dt.timedelta(days=21)
         for index, (title, release_type, primary, featured, tracks) in enumerate(RELEASES, start=1):
             credits = [Credit(artist=artists[primary], role=ContributorRole.PRIMARY_ARTIST)]
@@ -146,9 +189,11 @@ class Command(BaseCommand):
                 territories_include=["WW"],
                 contributors=credits,
             )
+            releases.append(release)
+            _attach(AssetKind.ARTWORK, _cover(index * 60), "cover.jpg", release=release)
             for number, track_title in enumerate(tracks, start=1):
                 isrc_counter += 1
-                services.track_create(
+                track = services.track_create(
                     release=release,
                     track_number=number,
                     title=track_title,
@@ -158,4 +203,12 @@ class Command(BaseCommand):
                     language="en",
                     contributors=credits,
                 )
+                if title != "Kairos":  # left without audio, to show validation findings
+                    _attach(AssetKind.AUDIO, _master(), f"{number:02d}.wav", track=track)
+        # One release waiting in the QC queue, one already approved, the rest drafts.
+        owner = Membership.objects.get(organization=organization, user__email="owner@demo.example")
+        qc = Membership.objects.get(organization=organization, user__email="qc@demo.example")
+        release_submit(release=releases[0], actor=owner.user)
+        release_submit(release=releases[3], actor=owner.user)
+        release_approve(release=releases[3], actor=qc.user, note="Demo approval")
         return organization
