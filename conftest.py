@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +110,7 @@ def _process_env(**extra: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "REDIS_URL": settings.REDIS_URL,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "DB_POOL": "1",  # child servers run as in production, on a connection pool
         "DJANGO_SETTINGS_MODULE": "enterprise_suite.settings",
         "PYTHONUNBUFFERED": "1",
         **extra,
@@ -141,18 +141,18 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture
 def celery_worker_process(transactional_db: None) -> Iterator[RunningProcess]:
-    """A real Celery worker consuming a queue of its own, on the test database."""
+    """A real Celery worker on the broker and the test database."""
     from django.conf import settings
 
     if not settings.REDIS_URL:
         pytest.skip("needs Redis (services profile)")
     from enterprise_suite.celery import app
 
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    # Tasks this test enqueues go to the worker's own queue, never to a shared one.
-    default_queue = app.conf.task_default_queue
+    # The worker consumes the queue this process sends to (Celery resolves routes once per
+    # process, so a per-test queue would not stick); stale messages are purged first.
+    queue = app.conf.task_default_queue
+    app.control.purge()
     app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
     log_path = Path(tempfile.mkdtemp(prefix="celery-")) / "worker.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -171,7 +171,7 @@ def celery_worker_process(transactional_db: None) -> Iterator[RunningProcess]:
                 "INFO",
             ],
             cwd=ROOT,
-            env=_process_env(CELERY_DEFAULT_QUEUE=queue),
+            env=_process_env(),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -184,7 +184,6 @@ def celery_worker_process(transactional_db: None) -> Iterator[RunningProcess]:
         time.sleep(0.2)
     yield running
     _stop(process)
-    app.conf.task_default_queue = default_queue
 
 
 @pytest.fixture

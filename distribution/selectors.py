@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Organization
 from distribution.models import Artist, Label, Release, ReleaseContributor, Track, TrackContributor
+from enterprise_suite.errors import NotFound
 from enterprise_suite.selectors import get_or_not_found
 
 Payload = dict[str, Any]
@@ -115,7 +116,7 @@ def track_payloads(*, track_filter: Q) -> list[Payload]:
     )
     contributors = _contributors_by(
         TrackContributor.objects.filter(track_id__in=[t["id"] for t in tracks])
-        .order_by("sequence", "role")
+        .order_by("sequence", "role", "id")
         .values_list("track_id", "artist_id", "artist__name", "role", "sequence")
     )
     for track in tracks:
@@ -123,20 +124,41 @@ def track_payloads(*, track_filter: Q) -> list[Payload]:
     return tracks
 
 
-def release_payloads(*, release_ids: Sequence[uuid.UUID]) -> list[Payload]:
-    """Full release documents (label, contributors, tracks) in the order of `release_ids`."""
+def release_document(*, organization: Organization, release_id: uuid.UUID | str) -> Payload:
+    """One release's full document, or NotFound if it is not this organization's."""
+    try:
+        pk = uuid.UUID(str(release_id))
+    except ValueError:
+        raise NotFound("No such release.") from None
+    documents = release_payloads(release_ids=[pk], organization=organization)
+    if not documents:
+        raise NotFound("No such release.")
+    return documents[0]
+
+
+def release_payloads(
+    *, release_ids: Sequence[uuid.UUID], organization: Organization | None = None
+) -> list[Payload]:
+    """Full release documents (label, contributors, tracks) in the order of `release_ids`,
+    optionally restricted to one organization's releases."""
     if not release_ids:
         return []
     releases: dict[Any, Payload] = {}
-    for row in Release.objects.filter(pk__in=release_ids).values(*_RELEASE_FIELDS):
+    rows = Release.objects.filter(pk__in=release_ids)
+    if organization is not None:
+        rows = rows.filter(organization=organization)
+    for row in rows.values(*_RELEASE_FIELDS):
         label_id, label_name = row.pop("label_id"), row.pop("label__name")
         row["label"] = {"id": label_id, "name": label_name} if label_id else None
         row["contributors"] = []
         row["tracks"] = []
         releases[row["id"]] = row
+    release_ids = [pk for pk in release_ids if pk in releases]
+    if not release_ids:
+        return []
     contributors = _contributors_by(
         ReleaseContributor.objects.filter(release_id__in=release_ids)
-        .order_by("sequence", "role")
+        .order_by("sequence", "role", "id")
         .values_list("release_id", "artist_id", "artist__name", "role", "sequence")
     )
     for release_id, credits in contributors.items():

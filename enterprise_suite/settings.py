@@ -117,8 +117,21 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 if DATABASE_URL:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    is_postgres = DATABASES["default"]["ENGINE"].endswith("postgresql")
+    if is_postgres and env.bool("DB_POOL", default=IS_PRODUCTION):
+        # Under daphne every request runs in a fresh thread, so per-thread persistent
+        # connections (CONN_MAX_AGE) are never reused: a process-wide pool is. Off by default
+        # outside production: a pool opened before the test runner renames the database to
+        # its test copy would keep serving the original one.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+            "timeout": env.int("DB_POOL_TIMEOUT", default=10),
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("TEST", {})
     if env.str("TEST_DATABASE_NAME", default=""):
         DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
@@ -151,12 +164,35 @@ STATIC_URL = "/static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
-STORAGES = {
-    "default": {
+_S3_BUCKET = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if _S3_BUCKET:
+    # Assets on S3. Credentials come from boto3's own chain (AWS_ACCESS_KEY_ID/... or the
+    # ECS task role), never from here; objects stay private, reached by signed URLs only.
+    _DEFAULT_STORAGE: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _S3_BUCKET,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            # Signed URLs with SigV4: botocore still presigns with the deprecated SigV2 in
+            # us-east-1 unless told, which buckets created since 2020 may refuse.
+            "signature_version": "s3v4",
+            # Reading an object back (asset analysis) spools past this to disk; the default,
+            # 0, would hold a whole 2 GB master in the worker's memory.
+            "max_memory_size": env.int("AWS_S3_MAX_MEMORY_SIZE", default=10 * 1024 * 1024),
+        },
+    }
+else:
+    _DEFAULT_STORAGE = {
         "BACKEND": env.str(
             "DEFAULT_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
         )
-    },
+    }
+STORAGES = {
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if IS_PRODUCTION
@@ -314,3 +350,9 @@ AUDIO_MAX_BYTES = env.int("AUDIO_MAX_BYTES", default=2 * 1024 * 1024 * 1024)
 # Pillow refuses images past this many pixels (decompression bombs); 10000x10000 is plenty.
 ARTWORK_MAX_PIXELS = env.int("ARTWORK_MAX_PIXELS", default=100_000_000)
 ARTWORK_MIN_SIDE = env.int("ARTWORK_MIN_SIDE", default=3000)
+
+# --- DDEX -----------------------------------------------------------------------------------
+# The official ERN 4.3 schema (release-notification.xsd and allowed-value-sets.xsd).
+DDEX_SCHEMA_DIR = env.str(
+    "DDEX_SCHEMA_DIR", default=str(BASE_DIR.parent / "shared" / "ddex" / "ern43")
+)

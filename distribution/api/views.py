@@ -140,14 +140,17 @@ class ReleaseViewSet(ReleaseWorkflowMixin, CatalogViewSet):
         return selectors.release_payloads(release_ids=[release_id])[0]
 
     def list(self, request: Request) -> Response:
-        ids = self.filter_queryset(self.get_queryset()).values_list("id", flat=True)
-        page = self.paginate_queryset(ids)
+        queryset = self.filter_queryset(self.get_queryset())
+        # The id breaks ties so pages never shift between requests.
+        queryset = queryset.order_by(*queryset.query.order_by, "id")
+        page = self.paginate_queryset(queryset.values_list("id", flat=True))
         assert page is not None
         return self.get_paginated_response(selectors.release_payloads(release_ids=list(page)))
 
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
-        release = selectors.release_get(organization=self.organization, release_id=pk or "")
-        return Response(self._document(release.pk))
+        return Response(
+            selectors.release_document(organization=self.organization, release_id=pk or "")
+        )
 
     def create(self, request: Request) -> Response:
         release = services.release_create(

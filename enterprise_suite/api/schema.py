@@ -4,7 +4,7 @@ The exception handler turns every error into `{"error": {"code", "message", "det
 its status; this schema class documents those statuses on each operation, derived from what
 the operation has (a body, query parameters, path ids, authentication, throttling), so new
 endpoints are documented without per-view annotations. An explicit `@extend_schema`
-response for a status takes precedence.
+response for a status takes precedence; one given without a body gets the error body.
 """
 
 from __future__ import annotations
@@ -58,14 +58,21 @@ class AutoSchema(openapi.AutoSchema):
             return None
         responses = operation["responses"]
         for status_code, description in self._error_statuses(operation):
-            responses.setdefault(
-                str(status_code),
-                self._get_response_for_code(
-                    OpenApiResponse(ErrorResponseSerializer, description=description),
-                    str(status_code),
-                ),
-            )
+            responses.setdefault(str(status_code), self._error_response(status_code, description))
+        for status_code, response in responses.items():
+            # An error a view documents by description only still has the one error body.
+            if status_code[0] in "45" and "content" not in response:
+                error = self._error_response(int(status_code), response.get("description", ""))
+                response["content"] = error["content"]
         return dict(operation)
+
+    def _error_response(self, status_code: int, description: str) -> dict[str, Any]:
+        return dict(
+            self._get_response_for_code(
+                OpenApiResponse(ErrorResponseSerializer, description=description),
+                str(status_code),
+            )
+        )
 
     def _error_statuses(self, operation: dict[str, Any]) -> list[tuple[int, str]]:
         parameters = operation.get("parameters", [])

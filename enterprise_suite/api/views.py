@@ -22,18 +22,22 @@ from enterprise_suite.idempotency import (
 )
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-_STREAMED_BODY_TYPES = ("multipart/", "application/octet-stream", "image/", "audio/")
+_HASHED_BODY_TYPES = {"", "application/json", "application/x-www-form-urlencoded"}
 
 
 def _request_fingerprint(request: Request) -> str:
     digest = hashlib.sha256()
     digest.update(f"{request.method} {request.get_full_path()}\n".encode())
-    content_type = request.content_type or ""
-    if content_type.startswith(_STREAMED_BODY_TYPES):
-        # Uploads are streamed to storage; their size and type stand in for the body.
-        digest.update(f"{content_type} {request.META.get('CONTENT_LENGTH', '')}".encode())
-    else:
+    media_type = (request.content_type or "").split(";")[0].strip().lower()
+    if media_type in _HASHED_BODY_TYPES:
         digest.update(request._request.body)
+    elif media_type.startswith("multipart/"):
+        # A retried multipart upload carries a new boundary, so neither the raw bytes nor the
+        # length repeat; the media type stands in for the body.
+        digest.update(media_type.encode())
+    else:
+        # Raw uploads are streamed to storage, never read into memory here.
+        digest.update(f"{media_type} {request.META.get('CONTENT_LENGTH', '')}".encode())
     return digest.hexdigest()
 
 

@@ -101,3 +101,34 @@ def test_without_key_every_post_creates(make_caller: MakeCaller) -> None:
         )
     assert Artist.objects.count() == 2
     assert not IdempotencyRecord.objects.exists()
+
+
+def test_retried_multipart_upload_replays_despite_a_new_boundary(make_caller: MakeCaller) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from distribution.models import Asset
+    from distribution.tests.factories import ReleaseFactory
+    from distribution.tests.media_files import make_png
+
+    caller = make_caller()
+    release = ReleaseFactory(organization=caller.organization)
+    url = f"/api/v1/releases/{release.pk}/artwork/"
+    data = make_png(64, 64)
+    answers = []
+    for boundary in ("AaB03x", "----retry-boundary-0123456789"):
+        from django.test.client import encode_multipart
+
+        body = encode_multipart(boundary, {"file": SimpleUploadedFile("c.png", data)})
+        answers.append(
+            caller.client.generic(
+                "POST",
+                url,
+                body,
+                content_type=f"multipart/form-data; boundary={boundary}",
+                HTTP_IDEMPOTENCY_KEY="upload-1",
+            )
+        )
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[1].json() == answers[0].json()
+    assert answers[1]["Idempotent-Replayed"] == "true"
+    assert Asset.objects.count() == 1

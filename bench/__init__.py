@@ -1,0 +1,1 @@
+"""Benchmarks: the API against hand-written baselines served by the same server in the same run."""
