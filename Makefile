@@ -62,6 +62,7 @@ format: $(BIN)/.dev ## Apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 schema: $(BIN)/.dev ## Validate the OpenAPI schema (fails on any warning)
+	@mkdir -p var
 	$(EMBEDDED_ENV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
 
 bench: $(BIN)/.dev ## Run the benchmarks in bench/ (ratios against a baseline in the same run)

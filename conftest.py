@@ -196,7 +196,9 @@ def daphne_server(transactional_db: None) -> Iterator[RunningProcess]:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
-                str(BIN / "daphne"),
+                str(BIN / "python"),
+                "-m",
+                "enterprise_suite.server",
                 "-b",
                 "127.0.0.1",
                 "-p",

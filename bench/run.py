@@ -195,7 +195,9 @@ def daphne(
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [
-                str(BIN / "daphne"),
+                str(BIN / "python"),
+                "-m",
+                "enterprise_suite.server",
                 "-b",
                 HOST,
                 "-p",

@@ -176,14 +176,21 @@ def _tail(log: IO[bytes], lines: int = 30) -> str:
 
 
 @contextmanager
-def daphne(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """A daphne process on a free port; always stopped on exit."""
+def daphne(
+    env: dict[str, str], server: str = "project"
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A daphne process on a free port; always stopped on exit. `server` is "project"
+    (enterprise_suite.server: daphne with bodies fed on demand) or "daphne" (stock)."""
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [
-                str(BIN / "daphne"),
+                *(
+                    [str(BIN / "python"), "-m", "enterprise_suite.server"]
+                    if server == "project"
+                    else [str(BIN / "daphne")]
+                ),
                 "-b",
                 HOST,
                 "-p",
@@ -346,7 +353,8 @@ def run(args: argparse.Namespace) -> int:
             f"{SAMPLE_RATE} Hz) in {time.perf_counter() - started:.1f}s"
         )
 
-        with daphne(env) as (process, base_url):
+        print(f"server: {args.server}")
+        with daphne(env, args.server) as (process, base_url):
             url = f"{base_url}/api/v1/tracks/{track_id}/audio/"
             auth = {"Authorization": f"Bearer {token}"}
             with httpx.Client(headers=auth, timeout=args.timeout) as client:
@@ -384,6 +392,12 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
     parser.add_argument("--size-mb", type=int, default=200, help="size of the large WAV")
+    parser.add_argument(
+        "--server",
+        choices=["project", "daphne"],
+        default="project",
+        help="the project's web server (default) or stock daphne, for comparison",
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="per request, seconds")
     args = parser.parse_args(argv)
     try:

@@ -162,7 +162,9 @@ def small_limit_daphne(transactional_db: None, tmp_path: Path) -> Iterator[Runni
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
-                str(BIN / "daphne"),
+                str(BIN / "python"),
+                "-m",
+                "enterprise_suite.server",
                 "-b",
                 "127.0.0.1",
                 "-p",

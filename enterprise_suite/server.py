@@ -1,0 +1,84 @@
+"""The web server: daphne, with request bodies handed to the application as it reads them.
+
+Daphne 4.2 spools an upload to a temporary file and then, before the application runs, reads
+the whole file onto the application's input queue in 8 KB messages, so a 2 GB audio master
+ends up in the process's memory (upstream issue django/daphne#483). This server takes the
+spooled file away from daphne's request and feeds it to the application one chunk per
+`receive()`, so memory stays flat whatever the upload's size. Everything else is daphne:
+`python -m enterprise_suite.server` takes daphne's command-line arguments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from functools import partial
+from typing import IO, Any
+
+from daphne.cli import CommandLineInterface
+from daphne.server import Server
+
+BODY_CHUNK_SIZE = 1024 * 1024
+
+
+class OnDemandBodyQueue(asyncio.Queue[dict[str, Any]]):
+    """An application input queue that reads the request body from its spooled file lazily."""
+
+    def __init__(self, body: IO[bytes] | None) -> None:
+        super().__init__()
+        self._body = body
+
+    def put_nowait(self, item: dict[str, Any]) -> None:
+        # Daphne still "sends" the (now empty) body; the real one comes from _body.
+        if item.get("type") == "http.request" and self._body is not None:
+            return
+        super().put_nowait(item)
+
+    async def get(self) -> dict[str, Any]:
+        if self._body is None or not self.empty():  # a queued disconnect goes first
+            return await super().get()
+        try:
+            chunk = self._body.read(BODY_CHUNK_SIZE)
+        except ValueError:  # the connection went away and the spool file was closed
+            self._finish_body()
+            return {"type": "http.disconnect"}
+        more = len(chunk) == BODY_CHUNK_SIZE
+        if not more:
+            self._finish_body()
+        return {"type": "http.request", "body": chunk, "more_body": more}
+
+    def _finish_body(self) -> None:
+        body, self._body = self._body, None
+        if body is not None:
+            body.close()
+
+
+class StreamingBodyServer(Server):
+    def create_application(self, protocol: Any, scope: dict[str, Any]) -> OnDemandBodyQueue | None:
+        assert "application_instance" not in self.connections[protocol]
+        body = None
+        if scope.get("type") == "http" and getattr(protocol, "content", None) is not None:
+            # Hand daphne an empty body and keep the spooled one for the application.
+            body, protocol.content = protocol.content, io.BytesIO()
+            body.seek(0)
+        input_queue = OnDemandBodyQueue(body)
+        scope.setdefault("asgi", {"version": "3.0"})
+        application_instance = self.application(
+            scope=scope, receive=input_queue.get, send=partial(self.handle_reply, protocol)
+        )
+        if protocol not in self.connections:
+            if body is not None:
+                body.close()
+            return None
+        self.connections[protocol]["application_instance"] = asyncio.ensure_future(
+            application_instance, loop=asyncio.get_event_loop()
+        )
+        return input_queue
+
+
+class StreamingBodyCommandLine(CommandLineInterface):
+    server_class = StreamingBodyServer
+
+
+if __name__ == "__main__":
+    StreamingBodyCommandLine.entrypoint()
