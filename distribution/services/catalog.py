@@ -235,7 +235,19 @@ def release_delete(*, release: Release, actor: User | None = None) -> None:
     locked.delete()
 
 
-def _check_track_refs(release: Release, fields: dict[str, Any], exclude_pk: Any = None) -> None:
+def _check_track_refs(
+    release: Release, fields: dict[str, Any], exclude_pk: Any = None, current: Track | None = None
+) -> None:
+    if "track_number" in fields or "disc_number" in fields:
+        disc = fields.get("disc_number", current.disc_number if current else 1)
+        number = fields.get("track_number", current.track_number if current else None)
+        _check_unique(
+            Track.objects.filter(release=release, disc_number=disc, track_number=number).exclude(
+                pk=exclude_pk
+            ),
+            "track_number",
+            "This release already has a track at this position.",
+        )
     if fields.get("isrc"):
         _check_unique(
             Track.objects.filter(
@@ -272,7 +284,7 @@ def track_update(
     **fields: Any,
 ) -> Track:
     release = release_lock_for_edit(release=track.release, actor=actor)
-    _check_track_refs(release, fields, exclude_pk=track.pk)
+    _check_track_refs(release, fields, exclude_pk=track.pk, current=track)
     _apply(track, fields)
     _save(track)
     if contributors is not None:

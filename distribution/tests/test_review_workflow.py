@@ -164,6 +164,7 @@ def test_isrcs_are_assigned_from_the_allocation_at_submission(manager: Caller) -
     assert isrcs[0] != isrcs[1]
 
 
+@pytest.mark.services  # row locks need PostgreSQL; SQLite serialises the whole database
 @pytest.mark.django_db(transaction=True)
 def test_two_reviewers_approving_at_once_one_wins(make_caller: MakeCaller) -> None:
     owner = make_caller()
