@@ -53,3 +53,36 @@ class AssetStatus(models.TextChoices):
     ANALYSING = "analysing", "Analysing"
     READY = "ready", "Ready"
     UNREADABLE = "unreadable", "Unreadable"
+
+
+class TransportKind(models.TextChoices):
+    FILESYSTEM = "filesystem", "Local folder"
+    SFTP = "sftp", "SFTP"
+    S3 = "s3", "Amazon S3"
+
+
+class DeliveryMode(models.TextChoices):
+    BATCH = "batch", "Batched"
+    RELEASE = "release", "Release by release"
+
+
+class TakedownMode(models.TextChoices):
+    NO_DEALS = "no_deals", "Release without deals"
+    PURGE = "purge", "PurgeReleaseMessage"
+
+
+class DeliveryKind(models.TextChoices):
+    INSERT = "insert", "Insert"
+    UPDATE = "update", "Update"
+    TAKEDOWN = "takedown", "Takedown"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PACKAGING = "packaging", "Packaging"
+    UPLOADING = "uploading", "Uploading"
+    DELIVERED = "delivered", "Delivered"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"

@@ -11,3 +11,25 @@ def asset_analyse(asset_id: str) -> str | None:
 
     asset = analyse(asset_id=asset_id)
     return asset.status if asset else None
+
+
+@shared_task(name="distribution.delivery_send", bind=True, acks_late=True)
+def delivery_send(self, delivery_id: str) -> str | None:
+    from distribution.services.delivery import delivery_send as send
+
+    delivery = send(delivery_id=delivery_id, task_id=self.request.id or "")
+    return delivery.status if delivery else None
+
+
+@shared_task(name="distribution.acknowledgements_poll")
+def acknowledgements_poll() -> dict[str, int]:
+    from distribution.services.acknowledgements import acknowledgements_poll as poll
+
+    return poll()
+
+
+@shared_task(name="distribution.deliveries_retry_due")
+def deliveries_retry_due() -> int:
+    from distribution.services.delivery import deliveries_retry_due as retry_due
+
+    return retry_due()

@@ -356,3 +356,13 @@ ARTWORK_MIN_SIDE = env.int("ARTWORK_MIN_SIDE", default=3000)
 DDEX_SCHEMA_DIR = env.str(
     "DDEX_SCHEMA_DIR", default=str(BASE_DIR.parent / "shared" / "ddex" / "ern43")
 )
+
+# --- Deliveries -----------------------------------------------------------------------------
+# Our own DDEX party: the sender of every message.
+DDEX_SENDER_DPID = env.str("DDEX_SENDER_DPID", default="PADPIDA2026112701E")
+DDEX_SENDER_NAME = env.str("DDEX_SENDER_NAME", default="Enterprise Suite")
+DDEX_TEST_MESSAGES = env.bool("DDEX_TEST_MESSAGES", default=not IS_PRODUCTION)
+# Folder stores' relative roots resolve here (the embedded profile's "stores").
+STORE_DROP_ROOT = env.str("STORE_DROP_ROOT", default=str(BASE_DIR / "var" / "stores"))
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=900)

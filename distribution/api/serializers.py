@@ -20,7 +20,16 @@ from distribution.identifiers import (
     normalize_territories,
     normalize_upc,
 )
-from distribution.models import Artist, Asset, Label, Release, Track
+from distribution.models import (
+    Artist,
+    Asset,
+    Delivery,
+    DeliveryAttempt,
+    Label,
+    Release,
+    Store,
+    Track,
+)
 from distribution.services import Credit
 
 
@@ -317,3 +326,73 @@ class ReviewNoteSerializer(serializers.Serializer[Any]):
 
 class RejectSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=2000, help_text="Shown to the label: what to fix.")
+
+
+# --- Stores and deliveries --------------------------------------------------------------------
+
+
+class StoreSerializer(serializers.ModelSerializer[Store]):
+    class Meta:
+        model = Store
+        fields = [
+            "code",
+            "name",
+            "dpid",
+            "ern_version",
+            "transport",
+            "delivery_mode",
+            "resend_audio_on_update",
+            "takedown_mode",
+            "is_active",
+        ]
+        read_only_fields = fields
+
+
+class ReleaseStoresSerializer(serializers.Serializer[Any]):
+    stores = serializers.ListField(
+        child=serializers.SlugField(), max_length=50, help_text="Store codes, e.g. ['spotify']."
+    )
+
+
+class DeliveryAttemptSerializer(serializers.ModelSerializer[DeliveryAttempt]):
+    class Meta:
+        model = DeliveryAttempt
+        fields = ["task_id", "started_at", "finished_at", "outcome", "error"]
+        read_only_fields = fields
+
+
+class DeliverySerializer(serializers.ModelSerializer[Delivery]):
+    release_id = serializers.UUIDField()
+    store: serializers.SlugRelatedField[Store] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    attempts = DeliveryAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "release_id",
+            "store",
+            "kind",
+            "status",
+            "message_id",
+            "batch_id",
+            "attempt_count",
+            "next_attempt_at",
+            "last_error",
+            "delivered_at",
+            "acknowledged_at",
+            "store_message",
+            "attempts",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class PreviewSerializer(serializers.Serializer[Any]):
+    store = serializers.CharField()
+    valid = serializers.BooleanField()
+    schema_errors = serializers.ListField(child=serializers.CharField())
+    xml = serializers.CharField(allow_blank=True)

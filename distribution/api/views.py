@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from accounts.roles import Capability
 from distribution import selectors, services
+from distribution.api.delivery_views import ReleaseDeliveryMixin
 from distribution.api.filters import ArtistFilter, ReleaseFilter, TrackFilter
 from distribution.api.serializers import (
     ArtistSerializer,
@@ -124,7 +125,7 @@ class ArtistViewSet(SimpleCatalogViewSet):
     create=extend_schema(request=ReleaseWriteSerializer, responses={201: ReleaseReadSerializer}),
     partial_update=extend_schema(request=ReleaseWriteSerializer, responses=ReleaseReadSerializer),
 )
-class ReleaseViewSet(ReleaseWorkflowMixin, CatalogViewSet):
+class ReleaseViewSet(ReleaseWorkflowMixin, ReleaseDeliveryMixin, CatalogViewSet):
     """Releases with their label, contributors and tracks. Editable while draft."""
 
     queryset = Release.objects.none()

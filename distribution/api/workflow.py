@@ -96,6 +96,8 @@ class ReleaseWorkflowMixin(AssetUploadMixin):
         "start_review": Capability.RELEASE_REVIEW,
         "approve": Capability.RELEASE_REVIEW,
         "reject": Capability.RELEASE_REVIEW,
+        "preview": Capability.CATALOG_READ,
+        "takedown": Capability.CATALOG_WRITE,
     }
 
     def _release(self, pk: str | None) -> Any:

@@ -240,7 +240,7 @@ def _check_track_refs(
 ) -> None:
     if "track_number" in fields or "disc_number" in fields:
         disc = fields.get("disc_number", current.disc_number if current else 1)
-        number = fields.get("track_number", current.track_number if current else None)
+        number = fields.get("track_number", current.track_number if current else 0)
         _check_unique(
             Track.objects.filter(release=release, disc_number=disc, track_number=number).exclude(
                 pk=exclude_pk

@@ -148,7 +148,7 @@ def release_approve(*, release: Release, actor: User, note: str = "") -> Release
     locked = Release.objects.select_for_update().get(pk=release.pk)
     if locked.status not in REVIEWABLE:
         raise _refuse(locked, "approve", REVIEWABLE)
-    return _move(
+    _move(
         locked,
         ReleaseStatus.APPROVED,
         actor=actor,
@@ -157,6 +157,12 @@ def release_approve(*, release: Release, actor: User, note: str = "") -> Release
         reviewed_at=timezone.now(),
         review_note=note,
     )
+    # Approval sends the release to every store chosen for it, in this same transaction.
+    from distribution.services.delivery import deliveries_create
+
+    deliveries_create(release=locked, kind="insert")
+    locked.refresh_from_db(fields=["status"])
+    return locked
 
 
 @transaction.atomic

@@ -1,0 +1,449 @@
+"""Deliveries: one DDEX message of one release to one store, from queue to acknowledgement.
+
+queued -> packaging -> uploading -> delivered -> acknowledged | rejected; failed (retried with
+exponential backoff and jitter until DELIVERY_MAX_ATTEMPTS, then kept failed) and cancelled.
+A run claims the delivery under a row lock with a lease, so a duplicate task message waits
+out the lease and then finds it done; a run after a killed worker takes over once the lease
+expires, and the transport's completion marker keeps the store from getting a batch twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from distribution.choices import DeliveryKind, DeliveryStatus, ReleaseStatus, TransportKind
+from distribution.ddex.builder import build_new_release_message
+from distribution.ddex.model import MessagingParty
+from distribution.ddex.schema import validate as validate_ern
+from distribution.models import (
+    ACTIVE_DELIVERY_STATUSES,
+    Delivery,
+    DeliveryAttempt,
+    Release,
+    ReleaseStore,
+    Store,
+)
+from distribution.transports import (
+    Batch,
+    PermanentTransportError,
+    ReleasePackage,
+    Resource,
+    TransientTransportError,
+    Transport,
+    config_from_mapping,
+    make_batch_id,
+    transport_for,
+)
+from enterprise_suite.errors import ApplicationError, InvalidTransition, ValidationFailed
+from realtime.events import publish
+
+DONE = (DeliveryStatus.DELIVERED, DeliveryStatus.ACKNOWLEDGED)
+
+
+class DeliveryInvalid(Exception):
+    """The message cannot be built or does not validate: retrying will not help."""
+
+
+# --- Stores -----------------------------------------------------------------------------------
+
+
+def store_secrets(store: Store) -> dict[str, str]:
+    """Secrets for a store's transport from STORE_<CODE>_<NAME> environment variables."""
+    prefix = f"STORE_{store.code.upper().replace('-', '_')}_"
+    names = {
+        "PASSWORD": "password",
+        "PRIVATE_KEY": "private_key",
+        "PASSPHRASE": "passphrase",
+        "AWS_ACCESS_KEY_ID": "access_key_id",
+        "AWS_SECRET_ACCESS_KEY": "secret_access_key",
+    }
+    return {
+        field: os.environ[prefix + env]
+        for env, field in names.items()
+        if prefix + env in os.environ
+    }
+
+
+def store_transport(store: Store) -> Transport:
+    data: dict[str, Any] = {"kind": store.transport, **store.transport_settings}
+    if store.transport == TransportKind.FILESYSTEM:
+        data["root"] = str(Path(settings.STORE_DROP_ROOT) / str(data.get("root") or store.code))
+    return transport_for(config_from_mapping(data, store_secrets(store)))
+
+
+def release_set_stores(*, release: Release, codes: list[str]) -> list[Store]:
+    stores = list(Store.objects.filter(code__in=codes, is_active=True))
+    unknown = sorted(set(codes) - {s.code for s in stores})
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown or inactive stores: {', '.join(unknown)}.", details={"stores": unknown}
+        )
+    with transaction.atomic():
+        ReleaseStore.objects.filter(release=release).exclude(store__in=stores).delete()
+        for store in stores:
+            ReleaseStore.objects.get_or_create(release=release, store=store)
+    return stores
+
+
+# --- Status bookkeeping -----------------------------------------------------------------------
+
+
+def _set_status(delivery: Delivery, to: str, *, error: str = "", **fields: Any) -> None:
+    previous = delivery.status
+    delivery.status = to
+    for name, value in fields.items():
+        setattr(delivery, name, value)
+    update = ["status", "updated_at", *fields]
+    if error or to in DONE:
+        delivery.last_error = error
+        update.append("last_error")
+    delivery.save(update_fields=update)
+    publish(
+        organization_id=delivery.organization_id,
+        type="delivery.status_changed",
+        subject_type="delivery",
+        subject_id=delivery.pk,
+        release_id=delivery.release_id,
+        data={
+            "from": previous,
+            "to": to,
+            "store": delivery.store.code,
+            "kind": delivery.kind,
+            "error": error,
+            "store_message": delivery.store_message,
+        },
+    )
+    _sync_release_status(delivery.release_id)
+
+
+def _sync_release_status(release_id: uuid.UUID) -> None:
+    """The release's status follows its deliveries."""
+    release = Release.objects.select_for_update().get(pk=release_id)
+    latest: dict[Any, Delivery] = {}
+    for delivery in (
+        Delivery.objects.filter(release_id=release_id)
+        .exclude(status=DeliveryStatus.CANCELLED)
+        .order_by("created_at")
+    ):
+        latest[delivery.store_id] = delivery
+    if not latest:
+        return
+    takedown = any(d.kind == DeliveryKind.TAKEDOWN for d in latest.values())
+    all_done = all(d.status in DONE for d in latest.values())
+    if takedown:
+        target = ReleaseStatus.TAKEN_DOWN if all_done else ReleaseStatus.TAKEDOWN_REQUESTED
+    else:
+        target = ReleaseStatus.DELIVERED if all_done else ReleaseStatus.DELIVERING
+    if release.status != target and release.status not in (ReleaseStatus.DRAFT,):
+        previous = release.status
+        release.status = target
+        release.save(update_fields=["status", "updated_at"])
+        publish(
+            organization_id=release.organization_id,
+            type="release.status_changed",
+            subject_type="release",
+            subject_id=release.pk,
+            release_id=release.pk,
+            data={"from": previous, "to": target, "reason": "deliveries"},
+        )
+
+
+# --- Creating deliveries ----------------------------------------------------------------------
+
+
+def deliveries_create(
+    *, release: Release, kind: str, stores: list[Store] | None = None
+) -> list[Delivery]:
+    """Queue one delivery per chosen store (call inside the transaction that decides it)."""
+    from distribution.tasks import delivery_send as send_task
+
+    chosen = (
+        stores
+        if stores is not None
+        else [
+            rs.store
+            for rs in ReleaseStore.objects.filter(
+                release=release, store__is_active=True
+            ).select_related("store")
+        ]
+    )
+    created = []
+    for store in chosen:
+        Delivery.objects.filter(
+            release=release, store=store, status__in=ACTIVE_DELIVERY_STATUSES
+        ).update(status=DeliveryStatus.CANCELLED, updated_at=timezone.now())
+        delivery = Delivery.objects.create(
+            organization_id=release.organization_id,
+            release=release,
+            store=store,
+            kind=kind,
+            message_id=f"ES-{uuid.uuid4().hex}",
+        )
+        delivery.batch_id = make_batch_id(delivery.created_at, str(delivery.pk)[:8])
+        delivery.save(update_fields=["batch_id"])
+        publish(
+            organization_id=release.organization_id,
+            type="delivery.status_changed",
+            subject_type="delivery",
+            subject_id=delivery.pk,
+            release_id=release.pk,
+            data={
+                "from": "",
+                "to": delivery.status,
+                "store": store.code,
+                "kind": kind,
+                "error": "",
+            },
+        )
+        send_task.delay_on_commit(str(delivery.pk))  # type: ignore[attr-defined]
+        created.append(delivery)
+    if created:
+        _sync_release_status(release.pk)
+    return created
+
+
+@transaction.atomic
+def release_takedown(*, release: Release, actor: User | None = None) -> list[Delivery]:
+    locked = Release.objects.select_for_update().get(pk=release.pk)
+    if locked.status not in (
+        ReleaseStatus.DELIVERED,
+        ReleaseStatus.DELIVERING,
+        ReleaseStatus.APPROVED,
+    ):
+        raise InvalidTransition(
+            f"Cannot take down a release that is {locked.status}.",
+            details={"status": locked.status},
+        )
+    stores = list(
+        Store.objects.filter(deliveries__release=locked)
+        .exclude(deliveries__status=DeliveryStatus.CANCELLED)
+        .distinct()
+    )
+    if not stores:
+        raise InvalidTransition(
+            "The release has not been delivered to any store.", details={"status": locked.status}
+        )
+    return deliveries_create(release=locked, kind=DeliveryKind.TAKEDOWN, stores=stores)
+
+
+@transaction.atomic
+def delivery_retry(*, delivery: Delivery) -> Delivery:
+    """Start a failed (or rejected) delivery again, as a fresh attempt."""
+    from distribution.tasks import delivery_send as send_task
+
+    locked = Delivery.objects.select_for_update().select_related("store").get(pk=delivery.pk)
+    if locked.status not in (DeliveryStatus.FAILED, DeliveryStatus.REJECTED):
+        raise InvalidTransition(
+            f"Only failed or rejected deliveries can be retried; this one is {locked.status}.",
+            details={"status": locked.status},
+        )
+    if locked.status == DeliveryStatus.REJECTED:
+        # A rejected message is final for that message id: send a new delivery instead.
+        return deliveries_create(release=locked.release, kind=locked.kind, stores=[locked.store])[0]
+    _set_status(locked, DeliveryStatus.QUEUED, next_attempt_at=None, attempt_count=0)
+    send_task.delay_on_commit(str(locked.pk))  # type: ignore[attr-defined]
+    return locked
+
+
+# --- Sending ----------------------------------------------------------------------------------
+
+
+def _claim(delivery_id: Any, task_id: str) -> tuple[Delivery, DeliveryAttempt] | None:
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("store", "release")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None:
+            return None
+        runnable = delivery.status in (DeliveryStatus.QUEUED, DeliveryStatus.FAILED) or (
+            delivery.status in (DeliveryStatus.PACKAGING, DeliveryStatus.UPLOADING)
+            and (delivery.lease_expires_at is None or delivery.lease_expires_at < now)
+        )
+        if not runnable:
+            return None
+        if delivery.status == DeliveryStatus.FAILED and delivery.next_attempt_at is None:
+            return None  # gave up, or failed for good: only an explicit retry restarts it
+        attempt = DeliveryAttempt.objects.create(delivery=delivery, task_id=task_id)
+        _set_status(
+            delivery,
+            DeliveryStatus.PACKAGING,
+            attempt_count=delivery.attempt_count + 1,
+            lease_expires_at=now + dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
+            next_attempt_at=None,
+        )
+        return delivery, attempt
+
+
+def _build_message(delivery: Delivery) -> tuple[bytes, list[Any]]:
+    from distribution.ddex_input import DdexInputError, ddex_package
+
+    try:
+        package = ddex_package(
+            release_id=delivery.release_id,
+            recipient=MessagingParty(dpid=delivery.store.dpid, name=delivery.store.name),
+            sender=MessagingParty(dpid=settings.DDEX_SENDER_DPID, name=settings.DDEX_SENDER_NAME),
+            kind=delivery.kind,
+            message_id=delivery.message_id,
+            thread_id=str(delivery.release_id),
+            created_at=timezone.now(),
+            test_message=settings.DDEX_TEST_MESSAGES,
+        )
+    except DdexInputError as exc:
+        raise DeliveryInvalid(f"{exc.message} {exc.details or ''}".strip()) from exc
+    xml = build_new_release_message(package.message)
+    errors = validate_ern(xml, Path(settings.DDEX_SCHEMA_DIR))
+    if errors:
+        raise DeliveryInvalid(
+            "The ERN message does not validate against the schema:\n" + "\n".join(errors)
+        )
+    return xml, package.resources
+
+
+@contextmanager
+def _local_files(resources: list[Any]) -> Iterator[list[Resource]]:
+    """Local paths for the resources: the stored files themselves on a filesystem storage,
+    temporary downloads otherwise (transports stream from local files)."""
+    with tempfile.TemporaryDirectory(prefix="delivery-") as scratch:
+        local = []
+        for resource in resources:
+            try:
+                path = Path(default_storage.path(resource.storage_name))
+            except NotImplementedError:
+                path = Path(scratch) / resource.target_name
+                with (
+                    default_storage.open(resource.storage_name, "rb") as source,
+                    path.open("wb") as target,
+                ):
+                    for chunk in iter(lambda: source.read(1024 * 1024), b""):
+                        target.write(chunk)
+            local.append(Resource(source=path, name=resource.target_name))
+        yield local
+
+
+def _backoff(attempt: int) -> dt.timedelta:
+    # Exponential from 30 s, capped at an hour, with full jitter so retries spread out.
+    ceiling = min(3600, 30 * 2 ** max(attempt - 1, 0))
+    return dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311
+
+
+def _finish(
+    delivery: Delivery,
+    attempt: DeliveryAttempt,
+    to: str,
+    outcome: str,
+    error: str = "",
+    **fields: Any,
+) -> None:
+    with transaction.atomic():
+        locked = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("store")
+            .get(pk=delivery.pk)
+        )
+        _set_status(locked, to, error=error, lease_expires_at=None, **fields)
+        DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+            finished_at=timezone.now(), outcome=outcome, error=error
+        )
+
+
+def delivery_send(*, delivery_id: Any, task_id: str = "") -> Delivery | None:
+    """Package and upload one delivery. A rerun of a delivery that has moved on does nothing."""
+    claimed = _claim(delivery_id, task_id)
+    if claimed is None:
+        return None
+    delivery, attempt = claimed
+    try:
+        xml, resources = _build_message(delivery)
+    except DeliveryInvalid as exc:
+        _finish(delivery, attempt, DeliveryStatus.FAILED, "invalid", str(exc), next_attempt_at=None)
+        return delivery
+    with transaction.atomic():
+        locked = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("store")
+            .get(pk=delivery.pk)
+        )
+        _set_status(locked, DeliveryStatus.UPLOADING, message_xml=xml.decode())
+    upc = delivery.release.upc
+    try:
+        with _local_files(resources) as local, store_transport(delivery.store) as transport:
+            transport.deliver_batch(
+                Batch(
+                    batch_id=delivery.batch_id,
+                    releases=(
+                        ReleasePackage(
+                            folder=upc, xml_name=f"{upc}.xml", xml=xml, resources=tuple(local)
+                        ),
+                    ),
+                )
+            )
+    except TransientTransportError as exc:
+        gave_up = delivery.attempt_count >= settings.DELIVERY_MAX_ATTEMPTS
+        _finish(
+            delivery,
+            attempt,
+            DeliveryStatus.FAILED,
+            "gave_up" if gave_up else "retry",
+            f"{exc} (attempt {delivery.attempt_count} of {settings.DELIVERY_MAX_ATTEMPTS})",
+            next_attempt_at=None if gave_up else timezone.now() + _backoff(delivery.attempt_count),
+        )
+        return delivery
+    except (PermanentTransportError, ValueError, OSError, ApplicationError) as exc:
+        _finish(delivery, attempt, DeliveryStatus.FAILED, "failed", str(exc), next_attempt_at=None)
+        return delivery
+    _finish(delivery, attempt, DeliveryStatus.DELIVERED, "delivered", delivered_at=timezone.now())
+    return delivery
+
+
+def deliveries_retry_due() -> int:
+    """Enqueue failed deliveries whose backoff has passed and stalled ones whose lease ran out."""
+    from distribution.tasks import delivery_send as send_task
+
+    now = timezone.now()
+    due = Delivery.objects.filter(
+        Q(status=DeliveryStatus.FAILED, next_attempt_at__lte=now)
+        | Q(
+            status__in=[DeliveryStatus.PACKAGING, DeliveryStatus.UPLOADING],
+            lease_expires_at__lt=now,
+        )
+    ).values_list("pk", flat=True)
+    count = 0
+    for delivery_id in due:
+        send_task.delay(str(delivery_id))
+        count += 1
+    return count
+
+
+def release_preview(*, release: Release, store: Store) -> tuple[str, list[str]]:
+    """The exact ERN message this store would receive now, and why it would be refused."""
+    preview = Delivery(
+        organization_id=release.organization_id,
+        release=release,
+        store=store,
+        kind=DeliveryKind.INSERT,
+        message_id=f"PREVIEW-{uuid.uuid4().hex}",
+    )
+    try:
+        xml, _ = _build_message(preview)
+    except DeliveryInvalid as exc:
+        return "", str(exc).splitlines()
+    return xml.decode(), []

@@ -1,0 +1,265 @@
+"""Approval to store: deliveries packaged, validated against the XSD, dropped on the store's
+transport with the marker last, acknowledged from the store's files; retries and takedowns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from lxml import etree
+
+from conftest import Caller, MakeCaller
+from distribution.choices import DeliveryStatus, ReleaseStatus, TransportKind
+from distribution.ddex.schema import validate as validate_ern
+from distribution.models import Asset, Delivery, DeliveryAttempt, Release, Store
+from distribution.services.acknowledgements import acknowledgements_poll
+from distribution.services.delivery import delivery_send
+from distribution.tests.media_files import make_jpeg, make_wav
+from distribution.tests.workflow_fixtures import submittable_release
+from realtime.models import Event
+
+pytestmark = pytest.mark.django_db
+ERN = "{http://ddex.net/xml/ern/43}"
+
+
+@pytest.fixture(autouse=True)
+def drop_root(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    settings.STORE_DROP_ROOT = str(tmp_path / "stores")
+    return tmp_path / "stores"
+
+
+@pytest.fixture
+def stores() -> list[Store]:
+    return [
+        Store.objects.create(
+            code=code,
+            name=code.title(),
+            dpid=f"PADPIDA000000000{n}X",
+            transport=TransportKind.FILESYSTEM,
+        )
+        for n, code in enumerate(["alpha", "beta"], start=1)
+    ]
+
+
+def _real_files(release: Release) -> None:
+    """Give the fixture's assets real bytes in storage, as an upload would have."""
+    for asset in Asset.objects.filter(release=release) | Asset.objects.filter(
+        track__release=release
+    ):
+        data = make_jpeg(3000, 3000) if asset.kind == "artwork" else make_wav(seconds=0.5)
+        asset.file.name = default_storage.save(f"assets/test/{asset.pk}", ContentFile(data))
+        asset.size_bytes = len(data)
+        asset.save()
+
+
+@pytest.fixture
+def manager(make_caller: MakeCaller) -> Caller:
+    return make_caller(role="owner")
+
+
+def _approved(caller: Caller, stores: list[Store], capture) -> Release:  # type: ignore[no-untyped-def]
+    release = submittable_release(caller.organization, tracks=2)
+    _real_files(release)
+    url = f"/api/v1/releases/{release.pk}"
+    chosen = caller.client.put(
+        f"{url}/stores/", {"stores": [s.code for s in stores]}, format="json"
+    )
+    assert chosen.json() == {"stores": sorted(s.code for s in stores)}
+    assert caller.client.post(f"{url}/submit/").status_code == 200
+    with capture(execute=True):
+        approved = caller.client.post(f"{url}/approve/", {}, format="json")
+    assert approved.status_code == 200, approved.content
+    release.refresh_from_db()
+    return release
+
+
+def test_approval_delivers_to_every_chosen_store(
+    manager: Caller,
+    stores: list[Store],
+    drop_root: Path,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    release = _approved(manager, stores, django_capture_on_commit_callbacks)
+    deliveries = list(Delivery.objects.filter(release=release))
+    assert {d.store.code for d in deliveries} == {"alpha", "beta"}
+    assert {d.status for d in deliveries} == {DeliveryStatus.DELIVERED}
+    assert release.status == ReleaseStatus.DELIVERED
+    for delivery in deliveries:
+        batch = drop_root / delivery.store.code / delivery.batch_id
+        folder = batch / release.upc
+        xml = (folder / f"{release.upc}.xml").read_bytes()
+        assert validate_ern(xml, settings.DDEX_SCHEMA_DIR) == []
+        root = etree.fromstring(xml)
+        assert root.findtext("MessageHeader/MessageId") == delivery.message_id
+        assert root.findtext("MessageHeader/MessageRecipient/PartyId") == delivery.store.dpid
+        assert xml.decode() == delivery.message_xml
+        resources = sorted(p.name for p in (folder / "resources").iterdir())
+        assert resources == sorted(
+            [f"{release.upc}.jpg", f"{release.upc}_01_001.wav", f"{release.upc}_01_002.wav"]
+        )
+        markers = [p for p in batch.iterdir() if p.is_file()]
+        assert [m.name for m in markers] == [f"BatchComplete_{delivery.batch_id}.xml"]
+        assert (
+            max(p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file())
+            <= markers[0].stat().st_mtime_ns
+        )
+        assert list(delivery.attempts.values_list("outcome", flat=True)) == ["delivered"]
+    statuses = [
+        e.data["to"]
+        for e in Event.objects.filter(release_id=release.pk, type="release.status_changed")
+    ]
+    assert statuses[-3:] == ["approved", "delivering", "delivered"]
+
+
+def test_acknowledgement_files_settle_deliveries(
+    manager: Caller,
+    stores: list[Store],
+    drop_root: Path,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    release = _approved(manager, stores, django_capture_on_commit_callbacks)
+    alpha, beta = (Delivery.objects.get(release=release, store__code=c) for c in ("alpha", "beta"))
+    for delivery, status, text in (
+        (alpha, "SuccessfullyProcessed", ""),
+        (beta, "ProcessingError", "Cover art is blurry"),
+    ):
+        ack_dir = drop_root / delivery.store.code / "ack"
+        ack_dir.mkdir(parents=True, exist_ok=True)
+        (ack_dir / f"ACK_{delivery.message_id}.xml").write_text(
+            f"<Ack><MessageId>{delivery.message_id}</MessageId><Status>{status}</Status>"
+            f"<ErrorText>{text}</ErrorText></Ack>"
+        )
+    (drop_root / "alpha" / "ack" / "garbage.xml").write_text("not xml at all")
+    counts = acknowledgements_poll()
+    assert counts == {"applied": 2, "unmatched": 0, "unreadable": 1, "errors": 0}
+    alpha.refresh_from_db()
+    beta.refresh_from_db()
+    assert alpha.status == DeliveryStatus.ACKNOWLEDGED
+    assert (beta.status, beta.store_message) == (DeliveryStatus.REJECTED, "Cover art is blurry")
+    assert not [p for p in (drop_root / "alpha" / "ack").iterdir() if p.is_file()]  # archived
+    assert acknowledgements_poll() == {"applied": 0, "unmatched": 0, "unreadable": 0, "errors": 0}
+    retried = manager.client.post(f"/api/v1/deliveries/{beta.pk}/retry/")
+    assert retried.status_code == 200
+    assert retried.json()["id"] != str(beta.pk)  # a rejected message is resent as a new one
+
+
+def test_a_duplicate_task_sends_once(
+    manager: Caller,
+    stores: list[Store],
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    release = _approved(manager, stores[:1], django_capture_on_commit_callbacks)
+    delivery = Delivery.objects.get(release=release)
+    assert delivery_send(delivery_id=delivery.pk, task_id="duplicate") is None
+    assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 1
+
+
+def test_transport_failure_is_kept_and_retry_recovers(
+    manager: Caller,
+    stores: list[Store],
+    drop_root: Path,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    drop_root.mkdir(parents=True)
+    (drop_root / "alpha").write_text("a file where the store's folder should be")
+    release = _approved(manager, stores[:1], django_capture_on_commit_callbacks)
+    delivery = Delivery.objects.get(release=release)
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.last_error
+    assert release.status == ReleaseStatus.DELIVERING
+    (drop_root / "alpha").unlink()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager.client.post(f"/api/v1/deliveries/{delivery.pk}/retry/")
+    assert response.status_code == 200
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert list(delivery.attempts.values_list("outcome", flat=True)) == ["failed", "delivered"]
+    again = manager.client.post(f"/api/v1/deliveries/{delivery.pk}/retry/")
+    assert again.status_code == 409
+
+
+def test_invalid_release_fails_without_sending(
+    manager: Caller,
+    stores: list[Store],
+    drop_root: Path,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    release = submittable_release(manager.organization, tracks=1)
+    _real_files(release)
+    manager.client.put(
+        f"/api/v1/releases/{release.pk}/stores/", {"stores": ["alpha"]}, format="json"
+    )
+    manager.client.post(f"/api/v1/releases/{release.pk}/submit/")
+    Asset.objects.filter(track__release=release).update(superseded_at="2026-01-01T00:00:00Z")
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.client.post(f"/api/v1/releases/{release.pk}/approve/", {}, format="json")
+    delivery = Delivery.objects.get(release=release)
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "audio" in delivery.last_error.lower()
+    assert not (drop_root / "alpha").exists()
+
+
+def test_takedown_sends_messages_without_deals(
+    manager: Caller,
+    stores: list[Store],
+    drop_root: Path,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    release = _approved(manager, stores, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager.client.post(f"/api/v1/releases/{release.pk}/takedown/")
+    assert response.status_code == 200, response.content
+    assert {d["kind"] for d in response.json()} == {"takedown"}
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.TAKEN_DOWN
+    for delivery in Delivery.objects.filter(release=release, kind="takedown"):
+        xml = delivery.message_xml.encode()
+        assert validate_ern(xml, settings.DDEX_SCHEMA_DIR) == []
+        assert b"DealList" not in xml
+
+
+def test_preview_shows_the_exact_message_or_why_not(manager: Caller, stores: list[Store]) -> None:
+    release = submittable_release(manager.organization, tracks=1)
+    body = manager.client.get(f"/api/v1/releases/{release.pk}/preview/?store=alpha").json()
+    assert body["valid"] is True
+    assert validate_ern(body["xml"].encode(), settings.DDEX_SCHEMA_DIR) == []
+    assert release.upc in body["xml"]
+    Release.objects.filter(pk=release.pk).update(upc="")
+    broken = manager.client.get(f"/api/v1/releases/{release.pk}/preview/?store=alpha").json()
+    assert broken["valid"] is False
+    assert broken["xml"] == ""
+    assert any("UPC" in e or "upc" in e for e in broken["schema_errors"])
+    assert manager.client.get(f"/api/v1/releases/{release.pk}/preview/").status_code == 400
+    assert (
+        manager.client.get(f"/api/v1/releases/{release.pk}/preview/?store=nope").status_code == 404
+    )
+
+
+def test_unknown_store_codes_are_refused_and_deliveries_are_tenant_scoped(
+    manager: Caller,
+    make_caller: MakeCaller,
+    stores: list[Store],
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    release = submittable_release(manager.organization, tracks=1)
+    bad = manager.client.put(
+        f"/api/v1/releases/{release.pk}/stores/", {"stores": ["alpha", "zeta"]}, format="json"
+    )
+    assert bad.status_code == 400
+    assert manager.client.get(f"/api/v1/releases/{release.pk}/stores/").json() == {"stores": []}
+    approved = _approved(manager, stores[:1], django_capture_on_commit_callbacks)
+    delivery = Delivery.objects.get(release=approved)
+    other = make_caller()
+    assert other.client.get(f"/api/v1/deliveries/{delivery.pk}/").status_code == 404
+    assert other.client.get("/api/v1/deliveries/").json()["count"] == 0
+    listed = manager.client.get(
+        f"/api/v1/deliveries/?release={approved.pk}&status=delivered"
+    ).json()
+    assert [d["id"] for d in listed["results"]] == [str(delivery.pk)]
+    assert [s["code"] for s in manager.client.get("/api/v1/stores/").json()["results"]] == [
+        "alpha",
+        "beta",
+    ]
