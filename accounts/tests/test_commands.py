@@ -65,8 +65,14 @@ def test_issue_token_errors(kwargs: dict[str, object], message: str) -> None:
     assert not ApiToken.objects.exists()
 
 
-def test_seed_demo_is_idempotent_and_prints_a_working_token() -> None:
-    call_command("seed_demo", stdout=StringIO())
+def test_seed_demo_is_idempotent_and_prints_a_working_token(
+    settings,
+    tmp_path,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    settings.STORE_DROP_ROOT = str(tmp_path / "stores")
+    with django_capture_on_commit_callbacks(execute=True):  # the approved release is delivered
+        call_command("seed_demo", stdout=StringIO())
     out = StringIO()
     call_command("seed_demo", quiet=True, stdout=out)
     assert Organization.objects.filter(slug="demo-records").count() == 1
@@ -80,11 +86,16 @@ def test_seed_demo_is_idempotent_and_prints_a_working_token() -> None:
         "Northern Lights": "submitted",
         "Static Bloom": "draft",
         "Kairos": "draft",
-        "Fjord Sessions": "approved",
+        "Fjord Sessions": "delivered",
     }
     kairos = next(r for r in releases["results"] if r["title"] == "Kairos")
     report = client.get(f"/api/v1/releases/{kairos['id']}/validate/").json()
     assert {f["rule_id"] for f in report["findings"]} == {"audio.present"}
+    fjord = next(r for r in releases["results"] if r["title"] == "Fjord Sessions")
+    deliveries = client.get(f"/api/v1/deliveries/?release={fjord['id']}").json()["results"]
+    assert sorted(d["store"] for d in deliveries) == ["apple-music", "deezer", "spotify"]
+    assert {d["status"] for d in deliveries} == {"delivered"}
+    assert len(list((tmp_path / "stores" / "spotify").glob("*/*/*.xml"))) == 1
     roles = set(
         Membership.objects.filter(organization__slug="demo-records").values_list("role", flat=True)
     )

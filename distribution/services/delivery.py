@@ -86,6 +86,34 @@ def store_transport(store: Store) -> Transport:
     return transport_for(config_from_mapping(data, store_secrets(store)))
 
 
+# Demo DDEX party ids: replace them with each store's real DPID from its onboarding pack.
+COMMON_STORES = [
+    ("spotify", "Spotify", "PADPIDA0000000001S"),
+    ("apple-music", "Apple Music", "PADPIDA0000000002A"),
+    ("amazon-music", "Amazon Music", "PADPIDA0000000003M"),
+    ("youtube-music", "YouTube Music", "PADPIDA0000000004Y"),
+    ("deezer", "Deezer", "PADPIDA0000000005D"),
+    ("tidal", "TIDAL", "PADPIDA0000000006T"),
+    ("tiktok", "TikTok", "PADPIDA0000000007K"),
+]
+
+
+def stores_seed_common() -> list[tuple[Store, bool]]:
+    """Create the common stores with folder transports (idempotent)."""
+    return [
+        Store.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "dpid": dpid,
+                "transport": TransportKind.FILESYSTEM,
+                "transport_settings": {"root": code},
+            },
+        )
+        for code, name, dpid in COMMON_STORES
+    ]
+
+
 def release_set_stores(*, release: Release, codes: list[str]) -> list[Store]:
     stores = list(Store.objects.filter(code__in=codes, is_active=True))
     unknown = sorted(set(codes) - {s.code for s in stores})

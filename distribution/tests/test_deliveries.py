@@ -263,3 +263,68 @@ def test_unknown_store_codes_are_refused_and_deliveries_are_tenant_scoped(
         "alpha",
         "beta",
     ]
+
+
+def test_operator_commands(
+    manager: Caller,
+    stores: list[Store],
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    release = _approved(manager, stores[:1], django_capture_on_commit_callbacks)
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("deliveries", "redeliver", release.upc, stdout=out)
+    assert "queued update to alpha" in out.getvalue()
+    assert list(
+        Delivery.objects.filter(release=release)
+        .order_by("created_at")
+        .values_list("kind", "status")
+    ) == [("insert", "delivered"), ("update", "delivered")]
+    history = StringIO()
+    call_command("deliveries", "history", str(release.pk), stdout=history)
+    assert history.getvalue().count("delivered") >= 2
+    assert "attempt" in history.getvalue()
+    with pytest.raises(CommandError, match="No release"):
+        call_command("deliveries", "send", "0000", stdout=StringIO())
+    with pytest.raises(CommandError, match="Unknown stores"):
+        call_command("deliveries", "send", release.upc, "--store", "nope", stdout=StringIO())
+    draft = submittable_release(manager.organization, tracks=1)
+    with pytest.raises(CommandError, match="draft"):
+        call_command("deliveries", "send", draft.upc, stdout=StringIO())
+    delivered = Delivery.objects.filter(release=release).first()
+    assert delivered is not None
+    with pytest.raises(CommandError, match="Only failed"):
+        call_command("deliveries", "retry", str(delivered.pk), stdout=StringIO())
+
+
+def test_admin_lists_deliveries_and_retries_failed_ones(
+    client,
+    manager: Caller,
+    stores: list[Store],
+    drop_root: Path,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    from accounts.models import User
+
+    drop_root.mkdir(parents=True)
+    (drop_root / "alpha").write_text("blocks the folder")
+    release = _approved(manager, stores[:1], django_capture_on_commit_callbacks)
+    delivery = Delivery.objects.get(release=release)
+    assert delivery.status == DeliveryStatus.FAILED
+    (drop_root / "alpha").unlink()
+    client.force_login(User.objects.create_superuser("ops@example.test", "pw-123456789"))
+    page = client.get("/admin/distribution/delivery/?status__exact=failed").content.decode()
+    assert release.title in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/distribution/delivery/",
+            {"action": "retry_selected", "_selected_action": [delivery.pk]},
+        )
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    detail = client.get(f"/admin/distribution/delivery/{delivery.pk}/change/").content.decode()
+    assert "delivered" in detail

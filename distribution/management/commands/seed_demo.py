@@ -23,6 +23,7 @@ from distribution.choices import AssetKind, ContributorRole, ParentalWarning, Re
 from distribution.models import Artist, Release
 from distribution.services import Credit
 from distribution.services.assets import ReceivedUpload, asset_analyse, asset_upload
+from distribution.services.delivery import release_set_stores, stores_seed_common
 from distribution.services.review import release_approve, release_submit
 
 DEMO_SLUG = "demo-records"
@@ -208,6 +209,9 @@ class Command(BaseCommand):
         # One release waiting in the QC queue, one already approved, the rest drafts.
         owner = Membership.objects.get(organization=organization, user__email="owner@demo.example")
         qc = Membership.objects.get(organization=organization, user__email="qc@demo.example")
+        stores_seed_common()
+        for release in releases:
+            release_set_stores(release=release, codes=["spotify", "apple-music", "deezer"])
         release_submit(release=releases[0], actor=owner.user)
         release_submit(release=releases[3], actor=owner.user)
         release_approve(release=releases[3], actor=qc.user, note="Demo approval")
