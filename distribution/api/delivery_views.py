@@ -131,6 +131,13 @@ class ReleaseDeliveryMixin(_ViewSetBase):
 
     @extend_schema(request=None, responses=DeliverySerializer(many=True))
     @action(detail=True, methods=["post"])
+    def redeliver(self, request: Request, pk: str | None = None) -> Response:
+        """Send the release's current metadata again (an ERN update) to every store it went to."""
+        deliveries = delivery_services.release_redeliver(release=self._release(pk))
+        return Response(DeliverySerializer(deliveries, many=True).data)
+
+    @extend_schema(request=None, responses=DeliverySerializer(many=True))
+    @action(detail=True, methods=["post"])
     def takedown(self, request: Request, pk: str | None = None) -> Response:
         """Withdraw the release from every store it was delivered to (messages without deals)."""
         deliveries = delivery_services.release_takedown(

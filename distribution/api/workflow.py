@@ -98,6 +98,7 @@ class ReleaseWorkflowMixin(AssetUploadMixin):
         "reject": Capability.RELEASE_REVIEW,
         "preview": Capability.CATALOG_READ,
         "takedown": Capability.CATALOG_WRITE,
+        "redeliver": Capability.CATALOG_WRITE,
     }
 
     def _release(self, pk: str | None) -> Any:

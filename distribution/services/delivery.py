@@ -26,9 +26,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from distribution.choices import DeliveryKind, DeliveryStatus, ReleaseStatus, TransportKind
-from distribution.ddex.builder import build_new_release_message
-from distribution.ddex.model import MessagingParty
+from distribution.choices import (
+    DeliveryKind,
+    DeliveryStatus,
+    ReleaseStatus,
+    TakedownMode,
+    TransportKind,
+)
+from distribution.ddex.builder import build_new_release_message, build_purge_release_message
+from distribution.ddex.model import MessagingParty, PurgeReleaseMessageInput
 from distribution.ddex.schema import validate as validate_ern
 from distribution.models import (
     ACTIVE_DELIVERY_STATUSES,
@@ -270,6 +276,31 @@ def release_takedown(*, release: Release, actor: User | None = None) -> list[Del
 
 
 @transaction.atomic
+def release_redeliver(*, release: Release) -> list[Delivery]:
+    """Send the release's current state again (ERN update) to the stores it went to."""
+    locked = Release.objects.select_for_update().get(pk=release.pk)
+    if locked.status not in (
+        ReleaseStatus.APPROVED,
+        ReleaseStatus.DELIVERING,
+        ReleaseStatus.DELIVERED,
+    ):
+        raise InvalidTransition(
+            f"Cannot redeliver a release that is {locked.status}.",
+            details={"status": locked.status},
+        )
+    stores = list(
+        Store.objects.filter(
+            deliveries__release=locked, deliveries__kind=DeliveryKind.INSERT
+        ).distinct()
+    )
+    if not stores:
+        raise InvalidTransition(
+            "The release has not been delivered to any store.", details={"status": locked.status}
+        )
+    return deliveries_create(release=locked, kind=DeliveryKind.UPDATE, stores=stores)
+
+
+@transaction.atomic
 def delivery_retry(*, delivery: Delivery) -> Delivery:
     """Start a failed (or rejected) delivery again, as a fresh attempt."""
     from distribution.tasks import delivery_send as send_task
@@ -337,13 +368,33 @@ def _build_message(delivery: Delivery) -> tuple[bytes, list[Any]]:
         )
     except DdexInputError as exc:
         raise DeliveryInvalid(f"{exc.message} {exc.details or ''}".strip()) from exc
-    xml = build_new_release_message(package.message)
+    resources: list[Any] = package.resources
+    store = delivery.store
+    if delivery.kind == DeliveryKind.TAKEDOWN and store.takedown_mode == TakedownMode.PURGE:
+        release = package.message.release
+        xml = build_purge_release_message(
+            PurgeReleaseMessageInput(
+                header=package.message.header,
+                icpn=release.icpn,
+                title=release.title,
+                version=release.version,
+                artist_names=tuple(a.party.name for a in release.display_artists),
+            )
+        )
+        resources = []
+    else:
+        xml = build_new_release_message(package.message)
+        if delivery.kind == DeliveryKind.TAKEDOWN:
+            resources = []  # a takedown carries no files
+        elif delivery.kind == DeliveryKind.UPDATE and not store.resend_audio_on_update:
+            # The store keeps the audio it has; only the artwork and the message go again.
+            resources = [r for r in resources if not r.target_name.endswith((".wav", ".flac"))]
     errors = validate_ern(xml, Path(settings.DDEX_SCHEMA_DIR))
     if errors:
         raise DeliveryInvalid(
             "The ERN message does not validate against the schema:\n" + "\n".join(errors)
         )
-    return xml, package.resources
+    return xml, resources
 
 
 @contextmanager

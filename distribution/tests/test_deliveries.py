@@ -328,3 +328,32 @@ def test_admin_lists_deliveries_and_retries_failed_ones(
     assert delivery.status == DeliveryStatus.DELIVERED
     detail = client.get(f"/admin/distribution/delivery/{delivery.pk}/change/").content.decode()
     assert "delivered" in detail
+
+
+def test_update_without_audio_and_purge_takedown(
+    manager: Caller,
+    stores: list[Store],
+    drop_root: Path,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    Store.objects.filter(code="beta").update(takedown_mode="purge")
+    release = _approved(manager, stores, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager.client.post(f"/api/v1/releases/{release.pk}/redeliver/")
+    assert response.status_code == 200, response.content
+    update = Delivery.objects.get(release=release, store__code="alpha", kind="update")
+    assert update.status == DeliveryStatus.DELIVERED
+    files = sorted(
+        p.name for p in (drop_root / "alpha" / update.batch_id).rglob("*") if p.is_file()
+    )
+    assert f"{release.upc}.jpg" in files
+    assert not [f for f in files if f.endswith(".wav")]  # the store keeps the audio it has
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.client.post(f"/api/v1/releases/{release.pk}/takedown/")
+    purge = Delivery.objects.get(release=release, store__code="beta", kind="takedown")
+    assert purge.status == DeliveryStatus.DELIVERED
+    assert "PurgeReleaseMessage" in purge.message_xml
+    assert validate_ern(purge.message_xml.encode(), settings.DDEX_SCHEMA_DIR) == []
+    no_deals = Delivery.objects.get(release=release, store__code="alpha", kind="takedown")
+    assert "NewReleaseMessage" in no_deals.message_xml
+    assert "DealList" not in no_deals.message_xml
