@@ -21,6 +21,12 @@ SCHEDULES = (
         "Read every store's acknowledgement folder and settle the deliveries.",
     ),
     Schedule(
+        "distribution: mark releases live",
+        "distribution.releases_mark_live",
+        900,
+        "Mark delivered releases whose release date has come as live.",
+    ),
+    Schedule(
         "distribution: retry due deliveries",
         "distribution.deliveries_retry_due",
         60,

@@ -33,3 +33,10 @@ def deliveries_retry_due() -> int:
     from distribution.services.delivery import deliveries_retry_due as retry_due
 
     return retry_due()
+
+
+@shared_task(name="distribution.releases_mark_live")
+def releases_mark_live() -> int:
+    from distribution.services.delivery import releases_mark_live as mark_live
+
+    return mark_live()

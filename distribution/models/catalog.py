@@ -105,6 +105,9 @@ class Release(BaseModel):
     review_note = models.TextField(
         blank=True, help_text="The reviewer's reason, shown to the label."
     )
+    went_live_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its release date arrived with deliveries done."
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -526,3 +526,31 @@ def release_preview(*, release: Release, store: Store) -> tuple[str, list[str]]:
     except DeliveryInvalid as exc:
         return "", str(exc).splitlines()
     return xml.decode(), []
+
+
+def releases_mark_live(*, today: dt.date | None = None) -> int:
+    """Mark delivered releases whose release date has come as live, once, with an event."""
+    today = today or timezone.localdate()
+    marked = 0
+    due = Release.objects.filter(
+        status=ReleaseStatus.DELIVERED, went_live_at__isnull=True, release_date__lte=today
+    ).values_list("pk", flat=True)
+    for release_id in due:
+        with transaction.atomic():
+            now = timezone.now()
+            updated = Release.objects.filter(pk=release_id, went_live_at__isnull=True).update(
+                went_live_at=now, updated_at=now
+            )
+            if not updated:
+                continue  # another run got there first
+            release = Release.objects.get(pk=release_id)
+            publish(
+                organization_id=release.organization_id,
+                type="release.live",
+                subject_type="release",
+                subject_id=release.pk,
+                release_id=release.pk,
+                data={"release_date": str(release.release_date)},
+            )
+            marked += 1
+    return marked

@@ -357,3 +357,45 @@ def test_update_without_audio_and_purge_takedown(
     no_deals = Delivery.objects.get(release=release, store__code="alpha", kind="takedown")
     assert "NewReleaseMessage" in no_deals.message_xml
     assert "DealList" not in no_deals.message_xml
+
+
+def test_go_live_is_marked_once_on_the_release_date(
+    manager: Caller,
+    stores: list[Store],
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    import datetime as dt
+
+    from distribution.services.delivery import releases_mark_live
+
+    release = _approved(manager, stores[:1], django_capture_on_commit_callbacks)
+    assert release.release_date is not None
+    assert releases_mark_live(today=release.release_date - dt.timedelta(days=1)) == 0
+    assert releases_mark_live(today=release.release_date) == 1
+    assert releases_mark_live(today=release.release_date) == 0
+    release.refresh_from_db()
+    assert release.went_live_at is not None
+    assert Event.objects.filter(release_id=release.pk, type="release.live").count() == 1
+
+
+def test_sync_schedules_is_idempotent() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from distribution.schedules import SCHEDULES
+
+    every = IntervalSchedule.objects.create(every=5, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.create(name="distribution: obsolete job", task="x", interval=every)
+    for _ in range(2):
+        call_command("sync_schedules", stdout=StringIO())
+    names = set(
+        PeriodicTask.objects.filter(name__startswith="distribution: ").values_list(
+            "name", flat=True
+        )
+    )
+    assert names == {s.name for s in SCHEDULES}
+    assert {t.task for t in PeriodicTask.objects.filter(name__in=names)} == {
+        s.task for s in SCHEDULES
+    }
