@@ -21,6 +21,12 @@ SCHEDULES = (
         "Read every store's acknowledgement folder and settle the deliveries.",
     ),
     Schedule(
+        "distribution: send store batches",
+        "distribution.store_batches_due",
+        300,
+        "Send the waiting deliveries of batch-mode stores, one batch per store.",
+    ),
+    Schedule(
         "distribution: mark releases live",
         "distribution.releases_mark_live",
         900,

@@ -40,3 +40,17 @@ def releases_mark_live() -> int:
     from distribution.services.delivery import releases_mark_live as mark_live
 
     return mark_live()
+
+
+@shared_task(name="distribution.store_batch_send", bind=True, acks_late=True)
+def store_batch_send(self, store_id: str) -> int:
+    from distribution.services.delivery import store_batch_send as send_batch
+
+    return len(send_batch(store_id=store_id, task_id=self.request.id or ""))
+
+
+@shared_task(name="distribution.store_batches_due")
+def store_batches_due() -> int:
+    from distribution.services.delivery import store_batches_due as batches_due
+
+    return batches_due()

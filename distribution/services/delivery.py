@@ -15,7 +15,7 @@ import random
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from django.utils import timezone
 from accounts.models import User
 from distribution.choices import (
     DeliveryKind,
+    DeliveryMode,
     DeliveryStatus,
     ReleaseStatus,
     TakedownMode,
@@ -228,8 +229,9 @@ def deliveries_create(
             kind=kind,
             message_id=f"ES-{uuid.uuid4().hex}",
         )
-        delivery.batch_id = make_batch_id(delivery.created_at, str(delivery.pk)[:8])
-        delivery.save(update_fields=["batch_id"])
+        if store.delivery_mode == DeliveryMode.RELEASE:
+            delivery.batch_id = make_batch_id(delivery.created_at, str(delivery.pk)[:8])
+            delivery.save(update_fields=["batch_id"])
         publish(
             organization_id=release.organization_id,
             type="delivery.status_changed",
@@ -244,7 +246,8 @@ def deliveries_create(
                 "error": "",
             },
         )
-        send_task.delay_on_commit(str(delivery.pk))  # type: ignore[attr-defined]
+        if store.delivery_mode == DeliveryMode.RELEASE:
+            send_task.delay_on_commit(str(delivery.pk))  # type: ignore[attr-defined]
         created.append(delivery)
     if created:
         _sync_release_status(release.pk)
@@ -449,48 +452,104 @@ def delivery_send(*, delivery_id: Any, task_id: str = "") -> Delivery | None:
     claimed = _claim(delivery_id, task_id)
     if claimed is None:
         return None
-    delivery, attempt = claimed
-    try:
-        xml, resources = _build_message(delivery)
-    except DeliveryInvalid as exc:
-        _finish(delivery, attempt, DeliveryStatus.FAILED, "invalid", str(exc), next_attempt_at=None)
-        return delivery
-    with transaction.atomic():
-        locked = (
-            Delivery.objects.select_for_update(of=("self",))
-            .select_related("store")
-            .get(pk=delivery.pk)
+    _send_batch(claimed[0].batch_id, [claimed])
+    return claimed[0]
+
+
+def store_batch_send(*, store_id: Any, task_id: str = "") -> list[Delivery]:
+    """Send a batch-mode store's waiting deliveries together: one batch, one marker.
+
+    Deliveries left mid-batch by a crashed run keep their batch id and go out in that batch
+    again (the transport overwrites, never duplicates); new ones share a new batch id.
+    """
+    now = timezone.now()
+    waiting = Delivery.objects.filter(store_id=store_id).filter(
+        Q(status=DeliveryStatus.QUEUED)
+        | Q(status=DeliveryStatus.FAILED, next_attempt_at__lte=now)
+        | Q(
+            status__in=[DeliveryStatus.PACKAGING, DeliveryStatus.UPLOADING],
+            lease_expires_at__lt=now,
         )
-        _set_status(locked, DeliveryStatus.UPLOADING, message_xml=xml.decode())
-    upc = delivery.release.upc
-    try:
-        with _local_files(resources) as local, store_transport(delivery.store) as transport:
-            transport.deliver_batch(
-                Batch(
-                    batch_id=delivery.batch_id,
-                    releases=(
-                        ReleasePackage(
-                            folder=upc, xml_name=f"{upc}.xml", xml=xml, resources=tuple(local)
-                        ),
-                    ),
-                )
+    )
+    groups: dict[str, list[tuple[Delivery, DeliveryAttempt]]] = {}
+    fresh_batch = ""
+    for delivery_id in waiting.order_by("created_at").values_list("pk", flat=True):
+        claimed = _claim(delivery_id, task_id)
+        if claimed is None:
+            continue
+        delivery = claimed[0]
+        if not delivery.batch_id:
+            if not fresh_batch:
+                fresh_batch = make_batch_id(suffix=delivery.store.code[:20])
+            delivery.batch_id = fresh_batch
+            delivery.save(update_fields=["batch_id"])
+        groups.setdefault(delivery.batch_id, []).append(claimed)
+    sent: list[Delivery] = []
+    for batch_id, members in groups.items():
+        _send_batch(batch_id, members)
+        sent.extend(delivery for delivery, _ in members)
+    return sent
+
+
+def _send_batch(batch_id: str, claimed: list[tuple[Delivery, DeliveryAttempt]]) -> None:
+    """Build every claimed delivery's message and upload them as one batch."""
+    ready: list[tuple[Delivery, DeliveryAttempt, bytes, list[Any]]] = []
+    for delivery, attempt in claimed:
+        try:
+            xml, resources = _build_message(delivery)
+        except DeliveryInvalid as exc:
+            _finish(
+                delivery, attempt, DeliveryStatus.FAILED, "invalid", str(exc), next_attempt_at=None
             )
+            continue
+        with transaction.atomic():
+            locked = (
+                Delivery.objects.select_for_update(of=("self",))
+                .select_related("store")
+                .get(pk=delivery.pk)
+            )
+            _set_status(locked, DeliveryStatus.UPLOADING, message_xml=xml.decode())
+        ready.append((delivery, attempt, xml, resources))
+    if not ready:
+        return
+    store = ready[0][0].store
+    try:
+        with ExitStack() as stack:
+            packages = []
+            for delivery, _, xml, resources in ready:
+                local = stack.enter_context(_local_files(resources))
+                upc = delivery.release.upc
+                packages.append(
+                    ReleasePackage(
+                        folder=upc, xml_name=f"{upc}.xml", xml=xml, resources=tuple(local)
+                    )
+                )
+            transport = stack.enter_context(store_transport(store))
+            transport.deliver_batch(Batch(batch_id=batch_id, releases=tuple(packages)))
     except TransientTransportError as exc:
-        gave_up = delivery.attempt_count >= settings.DELIVERY_MAX_ATTEMPTS
-        _finish(
-            delivery,
-            attempt,
-            DeliveryStatus.FAILED,
-            "gave_up" if gave_up else "retry",
-            f"{exc} (attempt {delivery.attempt_count} of {settings.DELIVERY_MAX_ATTEMPTS})",
-            next_attempt_at=None if gave_up else timezone.now() + _backoff(delivery.attempt_count),
-        )
-        return delivery
+        for delivery, attempt, _, _ in ready:
+            gave_up = delivery.attempt_count >= settings.DELIVERY_MAX_ATTEMPTS
+            _finish(
+                delivery,
+                attempt,
+                DeliveryStatus.FAILED,
+                "gave_up" if gave_up else "retry",
+                f"{exc} (attempt {delivery.attempt_count} of {settings.DELIVERY_MAX_ATTEMPTS})",
+                next_attempt_at=None
+                if gave_up
+                else timezone.now() + _backoff(delivery.attempt_count),
+            )
+        return
     except (PermanentTransportError, ValueError, OSError, ApplicationError) as exc:
-        _finish(delivery, attempt, DeliveryStatus.FAILED, "failed", str(exc), next_attempt_at=None)
-        return delivery
-    _finish(delivery, attempt, DeliveryStatus.DELIVERED, "delivered", delivered_at=timezone.now())
-    return delivery
+        for delivery, attempt, _, _ in ready:
+            _finish(
+                delivery, attempt, DeliveryStatus.FAILED, "failed", str(exc), next_attempt_at=None
+            )
+        return
+    for delivery, attempt, _, _ in ready:
+        _finish(
+            delivery, attempt, DeliveryStatus.DELIVERED, "delivered", delivered_at=timezone.now()
+        )
 
 
 def deliveries_retry_due() -> int:
@@ -554,3 +613,28 @@ def releases_mark_live(*, today: dt.date | None = None) -> int:
             )
             marked += 1
     return marked
+
+
+def store_batches_due() -> int:
+    """Enqueue a batch send for every active batch-mode store with deliveries waiting."""
+    from distribution.tasks import store_batch_send as batch_task
+
+    now = timezone.now()
+    stores = (
+        Store.objects.filter(is_active=True, delivery_mode=DeliveryMode.BATCH)
+        .filter(
+            Q(deliveries__status=DeliveryStatus.QUEUED)
+            | Q(deliveries__status=DeliveryStatus.FAILED, deliveries__next_attempt_at__lte=now)
+            | Q(
+                deliveries__status__in=[DeliveryStatus.PACKAGING, DeliveryStatus.UPLOADING],
+                deliveries__lease_expires_at__lt=now,
+            )
+        )
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    count = 0
+    for store_id in stores:
+        batch_task.delay(str(store_id))
+        count += 1
+    return count

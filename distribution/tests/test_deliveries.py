@@ -399,3 +399,32 @@ def test_sync_schedules_is_idempotent() -> None:
     assert {t.task for t in PeriodicTask.objects.filter(name__in=names)} == {
         s.task for s in SCHEDULES
     }
+
+
+def test_batch_mode_store_gets_one_batch_for_many_releases(
+    manager: Caller,
+    drop_root: Path,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    from distribution.services.delivery import store_batches_due
+
+    store = Store.objects.create(
+        code="gamma", name="Gamma", dpid="PADPIDA0000000009G", transport=TransportKind.FILESYSTEM,
+        delivery_mode="batch",
+    )  # fmt: skip
+    first = _approved(manager, [store], django_capture_on_commit_callbacks)
+    second = _approved(manager, [store], django_capture_on_commit_callbacks)
+    waiting = Delivery.objects.filter(store=store)
+    assert {d.status for d in waiting} == {DeliveryStatus.QUEUED}  # nothing sent yet
+    assert not (drop_root / "gamma").exists()
+    assert store_batches_due() == 1
+    assert store_batches_due() == 0  # all sent
+    batch_ids = {d.batch_id for d in Delivery.objects.filter(store=store)}
+    assert len(batch_ids) == 1
+    batch = drop_root / "gamma" / batch_ids.pop()
+    assert sorted(p.name for p in batch.iterdir() if p.is_dir()) == sorted([first.upc, second.upc])
+    assert [p.name for p in batch.iterdir() if p.is_file()] == [f"BatchComplete_{batch.name}.xml"]
+    assert {d.status for d in Delivery.objects.filter(store=store)} == {DeliveryStatus.DELIVERED}
+    for release in (first, second):
+        release.refresh_from_db()
+        assert release.status == ReleaseStatus.DELIVERED
