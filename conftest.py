@@ -77,6 +77,23 @@ def _isolated_media_and_eager_tasks(settings: Any, tmp_path: Path) -> Iterator[N
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture(scope="session")
+def ddex_schema_dir() -> Path:
+    """The official ERN 4.3 schema: a missing one fails under CI and skips elsewhere."""
+    from django.conf import settings
+
+    directory = Path(settings.DDEX_SCHEMA_DIR)
+    if not (directory / "release-notification.xsd").is_file():
+        message = (
+            f"DDEX ERN 4.3 schema not found in {directory}: set DDEX_SCHEMA_DIR to the directory "
+            "holding release-notification.xsd and allowed-value-sets.xsd."
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return directory
+
+
 @pytest.fixture
 def owner(make_caller: MakeCaller) -> Caller:
     return make_caller(role=Role.OWNER)

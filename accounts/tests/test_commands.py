@@ -69,6 +69,7 @@ def test_seed_demo_is_idempotent_and_prints_a_working_token(
     settings,
     tmp_path,
     django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    ddex_schema_dir,  # the approved demo release is delivered, so its message is validated
 ) -> None:
     settings.STORE_DROP_ROOT = str(tmp_path / "stores")
     with django_capture_on_commit_callbacks(execute=True):  # the approved release is delivered

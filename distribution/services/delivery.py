@@ -36,6 +36,7 @@ from distribution.choices import (
 )
 from distribution.ddex.builder import build_new_release_message, build_purge_release_message
 from distribution.ddex.model import MessagingParty, PurgeReleaseMessageInput
+from distribution.ddex.schema import SchemaNotFound
 from distribution.ddex.schema import validate as validate_ern
 from distribution.models import (
     ACTIVE_DELIVERY_STATUSES,
@@ -392,7 +393,12 @@ def _build_message(delivery: Delivery) -> tuple[bytes, list[Any]]:
         elif delivery.kind == DeliveryKind.UPDATE and not store.resend_audio_on_update:
             # The store keeps the audio it has; only the artwork and the message go again.
             resources = [r for r in resources if not r.target_name.endswith((".wav", ".flac"))]
-    errors = validate_ern(xml, Path(settings.DDEX_SCHEMA_DIR))
+    try:
+        errors = validate_ern(xml, Path(settings.DDEX_SCHEMA_DIR))
+    except SchemaNotFound as exc:
+        # Never send a message that was not validated; an operator fixes the setting, then
+        # retries the delivery.
+        raise DeliveryInvalid(str(exc)) from exc
     if errors:
         raise DeliveryInvalid(
             "The ERN message does not validate against the schema:\n" + "\n".join(errors)

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -54,17 +52,8 @@ NS = {"ern": "http://ddex.net/xml/ern/43"}
 
 
 @pytest.fixture(scope="module")
-def schema_dir() -> Path:
-    directory = Path(settings.DDEX_SCHEMA_DIR)
-    if not (directory / "release-notification.xsd").is_file():
-        message = (
-            f"DDEX ERN 4.3 schema not found in {directory}: set DDEX_SCHEMA_DIR to the directory "
-            "holding release-notification.xsd and allowed-value-sets.xsd."
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return directory
+def schema_dir(ddex_schema_dir: Path) -> Path:
+    return ddex_schema_dir
 
 
 @pytest.fixture

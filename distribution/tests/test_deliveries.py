@@ -26,6 +26,11 @@ ERN = "{http://ddex.net/xml/ern/43}"
 
 
 @pytest.fixture(autouse=True)
+def _needs_the_schema(ddex_schema_dir: Path) -> None:
+    """Every delivery validates its message against the official XSD."""
+
+
+@pytest.fixture(autouse=True)
 def drop_root(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
     settings.STORE_DROP_ROOT = str(tmp_path / "stores")
     return tmp_path / "stores"
@@ -428,3 +433,22 @@ def test_batch_mode_store_gets_one_batch_for_many_releases(
     for release in (first, second):
         release.refresh_from_db()
         assert release.status == ReleaseStatus.DELIVERED
+
+
+def test_a_missing_schema_fails_the_delivery_clearly_and_sends_nothing(
+    manager: Caller,
+    stores: list[Store],
+    drop_root: Path,
+    settings,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    settings.DDEX_SCHEMA_DIR = str(tmp_path / "no-schema-here")
+    release = _approved(manager, stores[:1], django_capture_on_commit_callbacks)
+    delivery = Delivery.objects.get(release=release)
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "DDEX_SCHEMA_DIR" in delivery.last_error
+    assert not (drop_root / "alpha").exists()
+    preview = manager.client.get(f"/api/v1/releases/{release.pk}/preview/?store=alpha").json()
+    assert preview["valid"] is False
+    assert "DDEX_SCHEMA_DIR" in " ".join(preview["schema_errors"])
