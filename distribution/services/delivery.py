@@ -180,7 +180,8 @@ def _sync_release_status(release_id: uuid.UUID) -> None:
     if not latest:
         return
     takedown = any(d.kind == DeliveryKind.TAKEDOWN for d in latest.values())
-    all_done = all(d.status in DONE for d in latest.values())
+    # Settled once nothing is still being sent; a store's rejection shows on its delivery.
+    all_done = not any(d.status in ACTIVE_DELIVERY_STATUSES for d in latest.values())
     if takedown:
         target = ReleaseStatus.TAKEN_DOWN if all_done else ReleaseStatus.TAKEDOWN_REQUESTED
     else:
@@ -318,6 +319,12 @@ def delivery_retry(*, delivery: Delivery) -> Delivery:
     if locked.status == DeliveryStatus.REJECTED:
         # A rejected message is final for that message id: send a new delivery instead.
         return deliveries_create(release=locked.release, kind=locked.kind, stores=[locked.store])[0]
+    if locked.store.delivery_mode == DeliveryMode.BATCH:
+        # Its old batch may have been completed by the others: it goes out in a new one.
+        _set_status(
+            locked, DeliveryStatus.QUEUED, next_attempt_at=None, attempt_count=0, batch_id=""
+        )
+        return locked
     _set_status(locked, DeliveryStatus.QUEUED, next_attempt_at=None, attempt_count=0)
     send_task.delay_on_commit(str(locked.pk))  # type: ignore[attr-defined]
     return locked
@@ -454,12 +461,17 @@ def _finish(
 
 
 def delivery_send(*, delivery_id: Any, task_id: str = "") -> Delivery | None:
-    """Package and upload one delivery. A rerun of a delivery that has moved on does nothing."""
+    """Package and upload one delivery. A rerun of a delivery that has moved on does nothing,
+    and so does a delivery to a batch-mode store (those go out with `store_batch_send`)."""
+    if Delivery.objects.filter(pk=delivery_id, store__delivery_mode=DeliveryMode.BATCH).exists():
+        return None
     claimed = _claim(delivery_id, task_id)
     if claimed is None:
         return None
-    _send_batch(claimed[0].batch_id, [claimed])
-    return claimed[0]
+    delivery = claimed[0]
+    _send_batch(delivery.batch_id, [claimed])
+    delivery.refresh_from_db()
+    return delivery
 
 
 def store_batch_send(*, store_id: Any, task_id: str = "") -> list[Delivery]:
@@ -563,13 +575,18 @@ def deliveries_retry_due() -> int:
     from distribution.tasks import delivery_send as send_task
 
     now = timezone.now()
-    due = Delivery.objects.filter(
-        Q(status=DeliveryStatus.FAILED, next_attempt_at__lte=now)
-        | Q(
-            status__in=[DeliveryStatus.PACKAGING, DeliveryStatus.UPLOADING],
-            lease_expires_at__lt=now,
+    due = (
+        Delivery.objects.filter(
+            Q(status=DeliveryStatus.FAILED, next_attempt_at__lte=now)
+            | Q(
+                status__in=[DeliveryStatus.PACKAGING, DeliveryStatus.UPLOADING],
+                lease_expires_at__lt=now,
+            )
         )
-    ).values_list("pk", flat=True)
+        # Batch-mode stores' deliveries go out together: see store_batch_send.
+        .filter(store__delivery_mode=DeliveryMode.RELEASE)
+        .values_list("pk", flat=True)
+    )
     count = 0
     for delivery_id in due:
         send_task.delay(str(delivery_id))
