@@ -47,7 +47,8 @@ _LANGUAGE = re.compile(
 
 _RELEASE_FIELDS = (
     "id", "title", "version", "release_type", "upc", "primary_genre", "language",
-    "parental_warning", "release_date", "original_release_date", "p_line", "c_line",
+    "parental_warning", "release_date", "original_release_date", "preorder_date",
+    "p_line", "c_line",
     "territories_include", "territories_exclude",
     "label__name", "label__p_line", "label__c_line", "organization__name",
 )  # fmt: skip
@@ -189,7 +190,9 @@ def ddex_package(
     )
     control = ddex.MessageControlType.TEST if test_message else ddex.MessageControlType.LIVE
     header = ddex.MessageHeader(message_id, thread_id, sender, recipient, created_at, control)
-    deals = () if takedown else ddex.standard_deals(release_date)
+    deals = (
+        () if takedown else ddex.standard_deals(release_date, pre_order_date=row["preorder_date"])
+    )
     message = ddex.NewReleaseMessageInput(header, release, kind=message_kind, deals=deals)
     return DdexPackage(message=message, resources=resources)
 

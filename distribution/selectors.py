@@ -36,6 +36,7 @@ _RELEASE_FIELDS = (
     "language",
     "parental_warning",
     "release_date",
+    "preorder_date",
     "original_release_date",
     "p_line",
     "c_line",

@@ -89,6 +89,9 @@ class Release(BaseModel):
     )
     release_date = models.DateField(null=True, blank=True, db_index=True)
     original_release_date = models.DateField(null=True, blank=True)
+    preorder_date = models.DateField(
+        null=True, blank=True, help_text="Download pre-orders open on this date (before release)."
+    )
     p_line = models.CharField("(P) line", max_length=300, blank=True)
     c_line = models.CharField("(C) line", max_length=300, blank=True)
     territories_include = models.JSONField(

@@ -182,6 +182,16 @@ def _check_release_refs(
         )
 
 
+def _check_dates(release: Release) -> None:
+    if (
+        release.preorder_date
+        and release.release_date
+        and release.preorder_date >= release.release_date
+    ):
+        message = "Pre-orders must open before the release date."
+        raise ValidationFailed(message, details={"preorder_date": [message]})
+
+
 def _replace_credits(owner: Release | Track, credits: Sequence[Credit]) -> None:
     if isinstance(owner, Release):
         ReleaseContributor.objects.filter(release=owner).delete()
@@ -206,6 +216,7 @@ def release_create(
     _check_release_refs(organization, fields)
     _check_same_organization(organization, contributors)
     release = Release(organization=organization, **fields)
+    _check_dates(release)
     _save(release)
     _replace_credits(release, contributors)
     return release
@@ -222,6 +233,7 @@ def release_update(
     locked = release_lock_for_edit(release=release, actor=actor)
     _check_release_refs(locked.organization, fields, exclude_pk=locked.pk)
     _apply(locked, fields)
+    _check_dates(locked)
     _save(locked)
     if contributors is not None:
         _check_same_organization(locked.organization, contributors)

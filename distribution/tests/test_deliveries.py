@@ -452,3 +452,26 @@ def test_a_missing_schema_fails_the_delivery_clearly_and_sends_nothing(
     preview = manager.client.get(f"/api/v1/releases/{release.pk}/preview/?store=alpha").json()
     assert preview["valid"] is False
     assert "DDEX_SCHEMA_DIR" in " ".join(preview["schema_errors"])
+
+
+def test_preorder_date_becomes_a_preorder_deal(manager: Caller, stores: list[Store]) -> None:
+    import datetime as dt
+
+    release = submittable_release(manager.organization, tracks=1)
+    assert release.release_date is not None
+    url = f"/api/v1/releases/{release.pk}/"
+    too_late = manager.client.patch(
+        url, {"preorder_date": str(release.release_date)}, format="json"
+    )
+    assert too_late.status_code == 400
+    assert "preorder_date" in too_late.json()["error"]["details"]
+    opens = release.release_date - dt.timedelta(days=7)
+    assert (
+        manager.client.patch(url, {"preorder_date": str(opens)}, format="json").status_code == 200
+    )
+    body = manager.client.get(f"/api/v1/releases/{release.pk}/preview/?store=alpha").json()
+    assert body["valid"] is True, body["schema_errors"]
+    root = etree.fromstring(body["xml"].encode())
+    starts = {d.text for d in root.iter("StartDate")}
+    assert str(opens) in starts
+    assert str(release.release_date) in starts
