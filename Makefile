@@ -67,6 +67,8 @@ schema: $(BIN)/.dev ## Validate the OpenAPI schema (fails on any warning)
 
 bench: $(BIN)/.dev ## Run the benchmarks in bench/ (ratios against a baseline in the same run)
 	$(SERVICES_ENV) $(BIN)/python bench/run.py
+	$(SERVICES_ENV) $(BIN)/python bench/upload_memory.py
+	$(SERVICES_ENV) $(BIN)/python bench/deliveries.py
 
 migrate: $(BIN)/.base ## Apply migrations (services profile when DATABASE_URL is set)
 	$(BIN)/python manage.py migrate --noinput
