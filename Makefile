@@ -33,6 +33,7 @@ install-dev: $(BIN)/.dev ## Create .venv and install runtime and development dep
 run: $(BIN)/.base ## Run the whole suite embedded (SQLite, no services) on :8000 with demo data
 	@mkdir -p var
 	$(EMBEDDED_ENV) $(BIN)/python manage.py migrate --noinput
+	@$(EMBEDDED_ENV) $(BIN)/python manage.py sync_schedules > /dev/null
 	@$(EMBEDDED_ENV) $(BIN)/python manage.py seed_demo
 	@echo
 	@echo "  Admin panel:  http://localhost:$(PORT)/admin/"

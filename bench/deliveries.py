@@ -34,37 +34,45 @@ import argparse
 import hashlib
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from unittest import mock
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/enterprise_suite"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+if __package__ in (None, ""):  # run as `python bench/deliveries.py`: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    BIN,
+    DEFAULT_DATABASE_URL,
+    DEFAULT_REDIS_URL,
+    MB,
+    ROOT,
+    BenchError,
+    Child,
+    bench_environment,
+    child_process,
+    create_database,
+    migrate,
+    postgres_target,
+    with_path,
+)
+
 DATABASE_NAME = "enterprise_suite_delivery_bench"
 REDIS_DB = 10
 STORE_CODES = ("bench-alpha", "bench-beta", "bench-gamma")
 TRACKS_PER_RELEASE = 3
 WAV_SECONDS = 1.0
-MB = 1024 * 1024
 POLL_SECONDS = 0.25
-
-
-class BenchError(Exception):
-    """A delivery failed, or the worker died or timed out: exit status 1."""
 
 
 class TreesDiffer(Exception):
@@ -74,64 +82,37 @@ class TreesDiffer(Exception):
 # --- Environment, database, Redis ------------------------------------------------------------
 
 
-def bench_environment(work: Path, redis_db: int) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("DEBUG", None)
-    env.pop("AWS_STORAGE_BUCKET_NAME", None)  # assets on the filesystem storage
-    base = urlsplit(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
-    env["DATABASE_URL"] = urlunsplit(base._replace(path=f"/{DATABASE_NAME}"))
-    redis = urlsplit(env.get("REDIS_URL") or DEFAULT_REDIS_URL)
-    env["REDIS_URL"] = urlunsplit(redis._replace(path=f"/{redis_db}"))
-    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CELERY_DEFAULT_QUEUE"):
-        env.pop(name, None)  # both follow REDIS_URL; the default queue
-    env["CACHE_KEY_PREFIX"] = "delivery-bench"
-    env["CHANNELS_PREFIX"] = "delivery-bench"
-    env["CELERY_TASK_ALWAYS_EAGER"] = "0"
-    env["DB_POOL"] = "1"
-    env["MEDIA_ROOT"] = str(work / "media")
-    env["STORE_DROP_ROOT"] = str(work / "stores")
-    env["DDEX_SCHEMA_DIR"] = env.get("DDEX_SCHEMA_DIR") or str(
-        ROOT.parent / "shared" / "ddex" / "ern43"
+def worker_environment(work: Path, redis_db: int) -> dict[str, str]:
+    return bench_environment(
+        "enterprise_suite.settings",
+        {
+            "DATABASE_URL": with_path(
+                os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, f"/{DATABASE_NAME}"
+            ),
+            "REDIS_URL": with_path(
+                os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL, f"/{redis_db}"
+            ),
+            "CACHE_KEY_PREFIX": "delivery-bench",
+            "CHANNELS_PREFIX": "delivery-bench",
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "MEDIA_ROOT": str(work / "media"),
+            "STORE_DROP_ROOT": str(work / "stores"),
+            "DDEX_SCHEMA_DIR": os.environ.get("DDEX_SCHEMA_DIR")
+            or str(ROOT.parent / "shared" / "ddex" / "ern43"),
+        },
+        unset=[
+            "AWS_STORAGE_BUCKET_NAME",  # assets on the filesystem storage
+            # both follow REDIS_URL; the default queue
+            *("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CELERY_DEFAULT_QUEUE"),
+        ],
     )
-    env["DJANGO_SETTINGS_MODULE"] = "enterprise_suite.settings"
-    env["LOG_LEVEL"] = "WARNING"
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
 
 
 def reset_database(database_url: str) -> None:
     """Drop and recreate the bench database: every run starts from empty tables."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
+    name, params = postgres_target(database_url)
     assert name == DATABASE_NAME, name  # never drop anything else
-    with psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username,
-        password=parts.password,
-        dbname="postgres",
-        autocommit=True,
-        connect_timeout=5,
-    ) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def migrate(env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode:
-        raise BenchError(f"manage.py migrate failed:\n{result.stdout}{result.stderr}")
+    create_database(name, params, recreate=True)
 
 
 def reset_redis(redis_url: str) -> None:
@@ -226,84 +207,46 @@ def seed(releases: int, fsync: bool) -> Seeded:
 # --- Worker ----------------------------------------------------------------------------------
 
 
-def _tail(log: IO[bytes], lines: int = 40) -> str:
-    log.flush()
-    log.seek(0)
-    return "\n".join(log.read().decode(errors="replace").splitlines()[-lines:])
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Warm shutdown of the worker we started; its process group killed if it hangs."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-    if process.returncode != 0:
-        with suppress(ProcessLookupError):  # a prefork child orphaned by a crash of its parent
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-@dataclass
-class Worker:
-    process: subprocess.Popen[bytes]
-    log: IO[bytes]
-    launched: float  # time.time()
-    ready: float = 0.0
-
-    def tail(self) -> str:
-        return _tail(self.log)
-
-
 @contextmanager
-def celery_worker(env: dict[str, str], pool: str, concurrency: int) -> Iterator[Worker]:
+def celery_worker(env: dict[str, str], pool: str, concurrency: int) -> Iterator[Child]:
     """One Celery worker (one process running tasks unless `concurrency` says otherwise);
-    stopped on exit, whatever happens."""
-    with tempfile.TemporaryFile() as log:
-        command = [
-            str(BIN / "celery"),
-            "-A",
-            "enterprise_suite",
-            "worker",
-            f"--pool={pool}",
-            f"--concurrency={concurrency}",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            "delivery-bench@%h",
-            "-l",
-            "INFO",
-        ]
-        launched = time.time()
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**env, "PYTHONUNBUFFERED": "1"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a hung child can be stopped too
-        )
-        worker = Worker(process, log, launched)
+    stopped on exit, whatever happens: a warm shutdown, its process group killed if it hangs."""
+    command = [
+        str(BIN / "celery"),
+        "-A",
+        "enterprise_suite",
+        "worker",
+        f"--pool={pool}",
+        f"--concurrency={concurrency}",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+        "-n",
+        "delivery-bench@%h",
+        "-l",
+        "INFO",
+    ]
+    with child_process(
+        command,
+        {**env, "PYTHONUNBUFFERED": "1"},
+        stop_timeout=20,
+        new_session=True,  # its own process group, so a hung child can be stopped too
+    ) as worker:
         try:
             yield worker
         except BenchError:
-            print(f"worker log:\n{worker.tail()}", file=sys.stderr)
+            print(f"worker log:\n{worker.tail(40)}", file=sys.stderr)
             raise
-        finally:
-            _stop(process)
 
 
-def wait_for_ready(worker: Worker, timeout: float = 60) -> None:
+def wait_for_ready(worker: Child, timeout: float = 60) -> float:
+    """Wait for the worker's " ready." line; the time.time() it was seen."""
     deadline = time.monotonic() + timeout
     while True:
         worker.log.flush()
         worker.log.seek(0)
         if b" ready." in worker.log.read():
-            worker.ready = time.time()
-            return
+            return time.time()
         if worker.process.poll() is not None:
             raise BenchError(f"the worker exited with {worker.process.returncode}")
         if time.monotonic() > deadline:
@@ -311,7 +254,7 @@ def wait_for_ready(worker: Worker, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
-def wait_for_deliveries(worker: Worker, expected: int, timeout: float) -> float:
+def wait_for_deliveries(worker: Child, expected: int, timeout: float) -> float:
     """Poll until every delivery is delivered; the time.time() it was seen. Fails fast."""
     from django.db.models import Count
 
@@ -617,11 +560,10 @@ def per_minute(count: int, seconds: float) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.path.insert(0, str(ROOT))
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="delivery-bench-"))
     try:
-        env = bench_environment(work, args.redis_db)
+        env = worker_environment(work, args.redis_db)
         if not Path(env["DDEX_SCHEMA_DIR"], "release-notification.xsd").is_file():
             raise BenchError(f"no ERN 4.3 schema in {env['DDEX_SCHEMA_DIR']} (DDEX_SCHEMA_DIR)")
         print(
@@ -653,11 +595,11 @@ def run(args: argparse.Namespace) -> int:
             raise BenchError(f"expected {seeded.deliveries} queued messages, found {queued}")
 
         with celery_worker(env, args.pool, args.concurrency) as worker:
-            wait_for_ready(worker)
+            ready = wait_for_ready(worker)
             print(
                 f"worker pid {worker.process.pid} ({args.pool} pool, concurrency "
                 f"{args.concurrency}) ready in "
-                f"{worker.ready - worker.launched:.1f}s"
+                f"{ready - worker.launched:.1f}s"
             )
             done_at = wait_for_deliveries(worker, seeded.deliveries, args.timeout)
         line = timeline()
@@ -689,7 +631,7 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(
         f"worker: launched -> all {n} seen delivered {done_at - worker.launched:.1f}s "
-        f"(boot {worker.ready - worker.launched:.1f}s); first attempt start -> last finish "
+        f"(boot {ready - worker.launched:.1f}s); first attempt start -> last finish "
         f"{line.span:.1f}s; {line.attempts} attempts"
     )
     gap = (line.span - sum(durations)) / max(n - 1, 1)

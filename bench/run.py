@@ -15,41 +15,40 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if __package__ in (None, ""):  # run as `python bench/run.py`: make the `bench` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_REDIS_URL,
+    BenchError,
+    MigrationFailed,
+    bench_environment,
+    create_database,
+    free_port,
+    migrate,
+    web_server,
+)
 
 if TYPE_CHECKING:
     from bench.seed import Fixture
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/enterprise_suite"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # The API's throttle keeps one timestamp per request in the window: a window of one second keeps
 # that list as short as the production limit keeps it (1200/min), while never throttling.
 DEFAULT_RATE_LIMIT = "100000000/s"
-HOST = "127.0.0.1"
 PAGE_SIZE = 50
-
-
-class BenchError(Exception):
-    """The server or a request failed: exit status 1."""
-
-
-class MigrationFailed(BenchError):
-    """`manage.py migrate` failed on the bench database."""
 
 
 class DocumentsDiffer(Exception):
@@ -78,17 +77,16 @@ class Comparison:
 # --- Setup: database, data, server -------------------------------------------------------------
 
 
-def bench_environment(rate_limit: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("DEBUG", None)
-    env.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    env.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
-    env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    env["API_RATE_LIMIT"] = rate_limit
-    env["LOG_LEVEL"] = "WARNING"
-    env["DB_POOL"] = "1"  # as in production: one connection pool per process
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
+def server_environment(rate_limit: str) -> dict[str, str]:
+    """bench.settings replaces the database name and the Redis index of these URLs."""
+    return bench_environment(
+        "bench.settings",
+        {
+            "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+            "REDIS_URL": os.environ.get("REDIS_URL", DEFAULT_REDIS_URL),
+            "API_RATE_LIMIT": rate_limit,
+        },
+    )
 
 
 def _postgres_params(db: dict[str, Any]) -> dict[str, Any]:
@@ -101,48 +99,16 @@ def _postgres_params(db: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def create_database(db: dict[str, Any], *, recreate: bool = False) -> bool:
-    """Create the bench database if missing (dropping it first when `recreate`)."""
-    import psycopg
-    from psycopg import sql
-
-    name = db["NAME"]
-    assert name.endswith("_bench"), name  # bench/settings.py guarantees it; never drop others
-    params = _postgres_params(db)
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        if recreate:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists:
-            return False
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        return True
-
-
-def migrate(env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode:
-        raise MigrationFailed(f"manage.py migrate failed:\n{result.stdout}{result.stderr}")
-
-
 def prepare_data(env: dict[str, str]) -> Fixture:
     """Create, migrate and seed the bench database as needed; issue a fresh read token."""
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     import django
     from django.conf import settings
 
     db = settings.DATABASES["default"]
+    name, params = db["NAME"], _postgres_params(db)
     print(f"database {db['NAME']}, redis {settings.REDIS_URL}, rate limit {env['API_RATE_LIMIT']}")
-    created = create_database(db)
+    created = create_database(name, params)
     try:
         migrate(env)
     except MigrationFailed:
@@ -151,7 +117,7 @@ def prepare_data(env: dict[str, str]) -> Fixture:
         # The bench database is disposable: migrations rewritten during development are no
         # reason to stop, so start again from an empty database.
         print("the migrations do not apply to the bench database: recreating it")
-        create_database(db, recreate=True)
+        create_database(name, params, recreate=True)
         created = True
         migrate(env)
     django.setup()
@@ -163,7 +129,7 @@ def prepare_data(env: dict[str, str]) -> Fixture:
         if not created:
             print("bench data missing or outdated: recreating the bench database")
             connections.close_all()
-            create_database(db, recreate=True)
+            create_database(name, params, recreate=True)
             migrate(env)
         started = time.perf_counter()
         seed.seed()
@@ -173,75 +139,20 @@ def prepare_data(env: dict[str, str]) -> Fixture:
     return fixture
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _tail(log: IO[bytes], lines: int = 30) -> str:
-    log.flush()
-    log.seek(0)
-    return "\n".join(log.read().decode(errors="replace").splitlines()[-lines:])
-
-
 @contextmanager
-def daphne(
-    env: dict[str, str], port: int, application: str = "enterprise_suite.asgi:application"
-) -> Iterator[str]:
+def daphne(env: dict[str, str], port: int) -> Iterator[str]:
     """A daphne process serving bench.settings on `port`; stopped on exit, whatever happens."""
-    base_url = f"http://{HOST}:{port}"
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [
-                str(BIN / "python"),
-                "-m",
-                "enterprise_suite.server",
-                "-b",
-                HOST,
-                "-p",
-                str(port),
-                "-v",
-                "0",
-                application,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    with web_server(env, port) as server:
+        print(f"daphne pid {server.process.pid} on {server.base_url}")
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    raise BenchError(f"daphne exited with {process.returncode}:\n{_tail(log)}")
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise BenchError(f"daphne did not answer /healthz in 30s:\n{_tail(log)}")
-                time.sleep(0.1)
-            print(f"daphne pid {process.pid} on {base_url}")
-            try:
-                yield base_url
-            except DocumentsDiffer:
-                raise
-            except Exception:
-                print(f"daphne log:\n{_tail(log)}", file=sys.stderr)
-                raise
-            if process.poll() is not None:
-                raise BenchError(f"daphne died during the run:\n{_tail(log)}")
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            yield server.base_url
+        except DocumentsDiffer:
+            raise
+        except Exception:
+            print(f"daphne log:\n{server.tail()}", file=sys.stderr)
+            raise
+        if server.process.poll() is not None:
+            raise BenchError(f"daphne died during the run:\n{server.tail()}")
 
 
 # --- Checking that both sides answer the same documents ----------------------------------------
@@ -446,7 +357,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
-    env = bench_environment(args.rate_limit)
+    env = server_environment(args.rate_limit)
     fixture = prepare_data(env)
     org = fixture.organization_id
     auth = {"Authorization": f"Bearer {fixture.token}"}

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,26 +32,34 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-HOST = "127.0.0.1"
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/enterprise_suite"
+if __package__ in (None, ""):  # run as `python bench/upload_memory.py`: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    BIN,
+    DEFAULT_DATABASE_URL,
+    MB,
+    BenchError,
+    bench_environment,
+    create_database,
+    daphne_args,
+    free_port,
+    migrate,
+    postgres_target,
+    web_server,
+    with_path,
+)
+
 DATABASE_NAME = "enterprise_suite_upload_bench"
 REDIS_URL = "redis://127.0.0.1:6379/9"
-MB = 1024 * 1024
 CHUNK = MB
 SAMPLE_RATE, BIT_DEPTH, CHANNELS = 48000, 24, 2
 BYTES_PER_SECOND = SAMPLE_RATE * CHANNELS * BIT_DEPTH // 8
 TARGET_MB = 50.0
-
-
-class BenchError(Exception):
-    """The server or an upload failed: exit status 1."""
 
 
 @dataclass
@@ -78,56 +85,23 @@ class Measurement:
 # --- Environment, database, seed -----------------------------------------------------------
 
 
-def bench_environment(media_root: Path, server_tmp: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("DEBUG", None)
-    base = urlsplit(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
-    env["DATABASE_URL"] = urlunsplit(base._replace(path=f"/{DATABASE_NAME}"))
-    env["REDIS_URL"] = REDIS_URL
-    env["CACHE_KEY_PREFIX"] = "upload-bench"
-    env["CHANNELS_PREFIX"] = "upload-bench"
-    env["CELERY_TASK_ALWAYS_EAGER"] = "1"
-    env["DB_POOL"] = "1"
-    env["MEDIA_ROOT"] = str(media_root)
-    env["TMPDIR"] = str(server_tmp)  # the server's temporary copies of the body land here
-    env["DJANGO_SETTINGS_MODULE"] = "enterprise_suite.settings"
-    env["API_RATE_LIMIT"] = "100000000/s"
-    env["LOG_LEVEL"] = "WARNING"
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env.pop("AWS_STORAGE_BUCKET_NAME", None)  # measure the filesystem storage
-    return env
-
-
-def create_database(database_url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    assert name == DATABASE_NAME, name
-    with psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username,
-        password=parts.password,
-        dbname="postgres",
-        autocommit=True,
-        connect_timeout=5,
-    ) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def migrate(env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+def server_environment(media_root: Path, server_tmp: Path) -> dict[str, str]:
+    return bench_environment(
+        "enterprise_suite.settings",
+        {
+            "DATABASE_URL": with_path(
+                os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, f"/{DATABASE_NAME}"
+            ),
+            "REDIS_URL": REDIS_URL,
+            "CACHE_KEY_PREFIX": "upload-bench",
+            "CHANNELS_PREFIX": "upload-bench",
+            "CELERY_TASK_ALWAYS_EAGER": "1",
+            "MEDIA_ROOT": str(media_root),
+            "TMPDIR": str(server_tmp),  # the server's temporary copies of the body land here
+            "API_RATE_LIMIT": "100000000/s",
+        },
+        unset=["AWS_STORAGE_BUCKET_NAME"],  # measure the filesystem storage
     )
-    if result.returncode:
-        raise BenchError(f"manage.py migrate failed:\n{result.stdout}{result.stderr}")
 
 
 def seed(env: dict[str, str]) -> tuple[str, str]:
@@ -163,18 +137,6 @@ def seed(env: dict[str, str]) -> tuple[str, str]:
 # --- Server and memory ---------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _tail(log: IO[bytes], lines: int = 30) -> str:
-    log.flush()
-    log.seek(0)
-    return "\n".join(log.read().decode(errors="replace").splitlines()[-lines:])
-
-
 @contextmanager
 def daphne(
     env: dict[str, str], server: str = "project"
@@ -182,52 +144,11 @@ def daphne(
     """A daphne process on a free port; always stopped on exit. `server` is "project"
     (enterprise_suite.server: daphne with bodies fed on demand) or "daphne" (stock)."""
     port = free_port()
-    base_url = f"http://{HOST}:{port}"
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [
-                *(
-                    [str(BIN / "python"), "-m", "enterprise_suite.server"]
-                    if server == "project"
-                    else [str(BIN / "daphne")]
-                ),
-                "-b",
-                HOST,
-                "-p",
-                str(port),
-                "-v",
-                "0",
-                "enterprise_suite.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    raise BenchError(f"daphne exited with {process.returncode}:\n{_tail(log)}")
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise BenchError(f"daphne did not answer /healthz:\n{_tail(log)}")
-                time.sleep(0.2)
-            yield process, base_url
-            if process.poll() is not None:
-                raise BenchError(f"daphne exited with {process.returncode}:\n{_tail(log)}")
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=5)
+    command = None if server == "project" else [str(BIN / "daphne"), *daphne_args(port)]
+    with web_server(env, port, command=command, poll_seconds=0.2, stop_timeout=15) as running:
+        yield running.process, running.base_url
+        if running.process.poll() is not None:
+            raise BenchError(f"daphne exited with {running.process.returncode}:\n{running.tail()}")
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -332,15 +253,16 @@ def report(m: Measurement) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.path.insert(0, str(ROOT))
     work = Path(tempfile.mkdtemp(prefix="upload-bench-"))
     media_root, server_tmp, files = work / "media", work / "server-tmp", work / "files"
     for folder in (media_root, server_tmp, files):
         folder.mkdir()
     try:
-        env = bench_environment(media_root, server_tmp)
+        env = server_environment(media_root, server_tmp)
         print(f"database {DATABASE_NAME}, redis {REDIS_URL}, analysis in-process (eager)")
-        create_database(env["DATABASE_URL"])
+        name, params = postgres_target(env["DATABASE_URL"])
+        assert name == DATABASE_NAME, name
+        create_database(name, params)
         migrate(env)
         token, track_id = seed(env)
 

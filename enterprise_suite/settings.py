@@ -61,6 +61,8 @@ SESSION_COOKIE_SECURE = IS_PRODUCTION
 CSRF_COOKIE_SECURE = IS_PRODUCTION
 
 INSTALLED_APPS = [
+    # First, so its runserver (daphne's plus the embedded scheduler) wins over daphne's.
+    "enterprise_suite",
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -76,7 +78,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_celery_beat",
-    "enterprise_suite",
     "accounts",
     "distribution",
     "realtime",
