@@ -10,6 +10,7 @@ from enterprise_suite.api.exceptions import json_error_view
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("distribution.api.urls")),
+    path("", include("realtime.api.urls")),
 ]
 
 urlpatterns = [

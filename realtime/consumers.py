@@ -1,18 +1,46 @@
-"""WebSocket consumers."""
+"""The organization's event stream at /ws/events/.
+
+In: `{"type": "subscribe", "releases": [ids] | null}` narrows to releases (null: all),
+`{"type": "resume", "after": <last event id seen>}` replays what was missed from the outbox
+before switching to live, `{"type": "ping"}`. Out: events `{"id", "type", "occurred_at",
+"data"}`, `{"type": "heartbeat"}` every HEARTBEAT_SECONDS, and `{"type": "error", ...}` for
+bad input (the connection stays open).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import uuid
+from collections import deque
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from realtime.events import organization_group
+from realtime.selectors import event_list, event_message
 
 # Application close codes (4000-4999 are free for applications).
 CLOSE_UNAUTHENTICATED = 4401
+HEARTBEAT_SECONDS = 25
+REPLAY_LIMIT = 5000
+SENT_MEMORY = 10000
+
+
+@database_sync_to_async
+def _missed(organization_id: str, after_id: int, releases: set[str] | None) -> list[dict[str, Any]]:
+    events = event_list(
+        organization_id=uuid.UUID(organization_id),
+        after_id=after_id,
+        release_ids=[uuid.UUID(r) for r in releases] if releases is not None else None,
+    )
+    return [event_message(event) for event in events[:REPLAY_LIMIT]]
 
 
 class EventStreamConsumer(AsyncJsonWebsocketConsumer):
-    """The organization's event stream at /ws/events/. For now: authenticate and answer ping."""
+    """Streams the caller's organization's events, never another's."""
 
     async def connect(self) -> None:
         token = self.scope.get("api_token")
@@ -23,10 +51,34 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.organization_id = str(token.membership.organization_id)
+        self.releases: set[str] | None = None
+        self.last_sent = 0
+        # Ids already sent, to drop the overlap between replay and live. A set rather than
+        # "id <= last": transactions may commit out of id order.
+        self.sent_ids: set[int] = set()
+        self.sent_order: deque[int] = deque(maxlen=SENT_MEMORY)
+        self.replaying = False
+        self.buffered: list[dict[str, Any]] = []
+        self.group = organization_group(self.organization_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
         subprotocols = self.scope.get("subprotocols") or []
         # Echo a non-secret subprotocol if the client offered one alongside its token.
         chosen = next((p for p in subprotocols if not p.startswith("bearer.")), None)
         await self.accept(subprotocol=chosen)
+        self.heartbeat = asyncio.ensure_future(self._heartbeat())
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.heartbeat.cancel()
+
+    async def _heartbeat(self) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            while True:
+                await asyncio.sleep(HEARTBEAT_SECONDS)
+                await self.send_json({"type": "heartbeat"})
+
+    # --- in ------------------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -37,10 +89,77 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         await self.receive_json(content)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "ping":
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
             await self.send_json({"type": "pong", "data": content.get("data")})
+        elif kind == "subscribe":
+            await self._subscribe(content.get("releases"))
+        elif kind == "resume":
+            await self._resume(content.get("after"))
+        else:
+            await self.send_error(
+                "unknown_message", "Expected a message of type subscribe, resume or ping."
+            )
+
+    async def _subscribe(self, releases: Any) -> None:
+        if releases is None:
+            self.releases = None
+        else:
+            try:
+                self.releases = {str(uuid.UUID(str(r))) for r in releases}
+            except (ValueError, TypeError):
+                await self.send_error(
+                    "invalid_releases", "releases must be a list of release ids or null."
+                )
+                return
+        await self.send_json(
+            {
+                "type": "subscribed",
+                "data": {"releases": sorted(self.releases) if self.releases else None},
+            }
+        )
+
+    async def _resume(self, after: Any) -> None:
+        if not isinstance(after, int) or after < 0:
+            await self.send_error(
+                "invalid_resume", "after must be the last event id you saw (an integer)."
+            )
             return
-        await self.send_error("unknown_message", 'Unknown message; expected {"type": "ping"}.')
+        # Live events that arrive while the backlog is read wait in a buffer, so the client
+        # sees every event once, in order.
+        self.replaying = True
+        try:
+            for message in await _missed(self.organization_id, after, self.releases):
+                await self._send_event(message)
+        finally:
+            self.replaying = False
+            buffered, self.buffered = self.buffered, []
+            for message in buffered:
+                await self._send_event(message)
+        await self.send_json({"type": "resumed", "data": {"last_id": self.last_sent}})
+
+    # --- out -----------------------------------------------------------------------------------
+
+    async def event_message(self, message: dict[str, Any]) -> None:
+        """A live event from the organization's group."""
+        event = message["event"]
+        if self.releases is not None and message.get("release_id") not in self.releases:
+            return
+        if self.replaying:
+            self.buffered.append(event)
+            return
+        await self._send_event(event)
+
+    async def _send_event(self, event: dict[str, Any]) -> None:
+        event_id = event["id"]
+        if event_id in self.sent_ids:
+            return  # already sent by the replay or live
+        if len(self.sent_order) == self.sent_order.maxlen:
+            self.sent_ids.discard(self.sent_order[0])
+        self.sent_order.append(event_id)
+        self.sent_ids.add(event_id)
+        self.last_sent = max(self.last_sent, event_id)
+        await self.send_json(event)
 
     async def send_error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "data": {"code": code, "message": message}})

@@ -10,13 +10,44 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import structlog
 from django.db import transaction
 
 from realtime.models import Event
 
+logger = structlog.get_logger(__name__)
+
+
+def organization_group(organization_id: Any) -> str:
+    return f"events.{organization_id}"
+
 
 def _after_commit(event_id: int) -> None:
-    """Fan-out hook, run once the publishing transaction has committed."""
+    """Push the committed event to the organization's WebSocket group.
+
+    If the channel layer is unreachable the event is not lost: it is in the table, and a
+    client that reconnects with `resume` gets it from there.
+    """
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from realtime.selectors import event_message
+
+    event = Event.objects.filter(pk=event_id).first()
+    layer = get_channel_layer()
+    if event is None or layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(
+            organization_group(event.organization_id),
+            {
+                "type": "event.message",
+                "event": event_message(event),
+                "release_id": str(event.release_id),
+            },
+        )
+    except Exception:  # the outbox keeps it; resume delivers it later
+        logger.warning("event_fanout_failed", event_id=event_id, exc_info=True)
 
 
 def publish(
