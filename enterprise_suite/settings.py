@@ -367,3 +367,11 @@ DDEX_TEST_MESSAGES = env.bool("DDEX_TEST_MESSAGES", default=not IS_PRODUCTION)
 STORE_DROP_ROOT = env.str("STORE_DROP_ROOT", default=str(BASE_DIR / "var" / "stores"))
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=900)
+
+# --- Outbound webhooks ----------------------------------------------------------------------
+# Endpoints may not point at loopback, link-local or private addresses unless this is set.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# An endpoint is disabled after this many deliveries in a row were abandoned.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)

@@ -1,8 +1,8 @@
 """The one function every service calls on a state change.
 
 `publish` writes the `Event` row in the caller's transaction, so the event exists exactly when
-the change does. Fan-out (WebSocket stream, webhooks) happens after commit; the live-status
-issue extends `_after_commit`.
+the change does, together with its webhook delivery rows (the webhook outbox). Fan-out
+(WebSocket stream, webhook send tasks) happens after commit in `_after_commit`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import structlog
 from django.db import transaction
 
 from realtime.models import Event
+from realtime.webhooks import webhook_deliveries_create
 
 logger = structlog.get_logger(__name__)
 
@@ -22,17 +23,20 @@ def organization_group(organization_id: Any) -> str:
     return f"events.{organization_id}"
 
 
-def _after_commit(event_id: int) -> None:
-    """Push the committed event to the organization's WebSocket group.
+def _after_commit(event_id: int, webhook_delivery_ids: list[uuid.UUID] | None = None) -> None:
+    """Enqueue the event's webhook deliveries and push it to the organization's WebSocket group.
 
-    If the channel layer is unreachable the event is not lost: it is in the table, and a
-    client that reconnects with `resume` gets it from there.
+    If the broker or the channel layer is unreachable nothing is lost: the event and its
+    delivery rows are in the tables; `resume` and the due-webhooks job pick them up from there.
     """
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
     from realtime.selectors import event_message
+    from realtime.webhooks import webhook_deliveries_enqueue
 
+    if webhook_delivery_ids:
+        webhook_deliveries_enqueue(webhook_delivery_ids)
     event = Event.objects.filter(pk=event_id).first()
     layer = get_channel_layer()
     if event is None or layer is None:
@@ -69,5 +73,8 @@ def publish(
         actor_id=actor_id,
         data=data or {},
     )
-    transaction.on_commit(lambda: _after_commit(event.pk))
+    # The webhook outbox rows commit with the event (and the change), so a crash or a Redis
+    # outage between commit and the after-commit hook loses no webhook.
+    delivery_ids = [delivery.pk for delivery in webhook_deliveries_create(event=event)]
+    transaction.on_commit(lambda: _after_commit(event.pk, delivery_ids))
     return event

@@ -389,17 +389,13 @@ def test_sync_schedules_is_idempotent() -> None:
     from django.core.management import call_command
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    from distribution.schedules import SCHEDULES
+    from enterprise_suite.schedules import SCHEDULES
 
     every = IntervalSchedule.objects.create(every=5, period=IntervalSchedule.SECONDS)
     PeriodicTask.objects.create(name="distribution: obsolete job", task="x", interval=every)
     for _ in range(2):
         call_command("sync_schedules", stdout=StringIO())
-    names = set(
-        PeriodicTask.objects.filter(name__startswith="distribution: ").values_list(
-            "name", flat=True
-        )
-    )
+    names = set(PeriodicTask.objects.values_list("name", flat=True))
     assert names == {s.name for s in SCHEDULES}
     assert {t.task for t in PeriodicTask.objects.filter(name__in=names)} == {
         s.task for s in SCHEDULES

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
-from distribution.schedules import SCHEDULES
 from enterprise_suite.embedded_scheduler import EmbeddedScheduler
+from enterprise_suite.schedules import SCHEDULES
 
 pytestmark = pytest.mark.django_db
 

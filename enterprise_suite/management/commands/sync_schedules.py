@@ -6,13 +6,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Q
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from distribution.schedules import SCHEDULE_PREFIX, SCHEDULES
+from enterprise_suite.schedules import PREFIXES, SCHEDULES
 
 
 class Command(BaseCommand):
-    help = "Create, update and remove the periodic tasks defined in distribution/schedules.py."
+    help = "Create, update and remove the periodic tasks the apps define in code."
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
@@ -31,9 +32,10 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"{'created' if created else 'updated'}: {schedule.name}")
         names = {s.name for s in SCHEDULES}
-        stale = PeriodicTask.objects.filter(name__startswith=SCHEDULE_PREFIX).exclude(
-            name__in=names
-        )
+        ours = Q()
+        for prefix in PREFIXES:
+            ours |= Q(name__startswith=prefix)
+        stale = PeriodicTask.objects.filter(ours).exclude(name__in=names)
         for task in stale:
             self.stdout.write(f"removed: {task.name}")
         stale.delete()

@@ -1,0 +1,13 @@
+"""Every app's scheduled jobs, as one list for `manage.py sync_schedules`."""
+
+from __future__ import annotations
+
+from distribution.schedules import SCHEDULE_PREFIX as DISTRIBUTION_PREFIX
+from distribution.schedules import SCHEDULES as DISTRIBUTION_SCHEDULES
+from distribution.schedules import Schedule
+from realtime.schedules import SCHEDULE_PREFIX as REALTIME_PREFIX
+from realtime.schedules import SCHEDULES as REALTIME_SCHEDULES
+
+SCHEDULES: tuple[Schedule, ...] = (*DISTRIBUTION_SCHEDULES, *REALTIME_SCHEDULES)
+# Jobs whose names start with these are ours: sync removes the ones no longer defined.
+PREFIXES = (DISTRIBUTION_PREFIX, REALTIME_PREFIX)

@@ -1,0 +1,108 @@
+"""Webhook endpoints and deliveries in the admin panel; writes go through the same services as
+the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts.roles import Capability, user_has_capability
+from enterprise_suite.errors import ApplicationError
+from realtime.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from realtime.webhooks import (
+    UnsafeUrl,
+    webhook_delivery_replay,
+    webhook_secret_generate,
+    webhook_url_check,
+)
+
+
+class WebhookEndpointForm(forms.ModelForm[WebhookEndpoint]):
+    url = forms.URLField(max_length=2000, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["organization", "url", "event_types", "description", "is_active"]
+
+    def clean_url(self) -> str:
+        url = str(self.cleaned_data["url"])
+        try:
+            webhook_url_check(url)
+        except UnsafeUrl as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return url
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
+    form = WebhookEndpointForm
+    list_display = ["url", "organization", "is_active", "consecutive_failures", "disabled_at"]
+    list_filter = ["is_active", "organization"]
+    search_fields = ["url", "description"]
+    readonly_fields = ["consecutive_failures", "disabled_at", "disabled_reason"]
+
+    def save_model(
+        self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool
+    ) -> None:
+        if not change:
+            obj.secret = webhook_secret_generate()
+        super().save_model(request, obj, form, change)
+        if not change:
+            self.message_user(
+                request,
+                f"Signing secret (shown once, store it now): {obj.secret}",
+                messages.WARNING,
+            )
+
+
+class WebhookAttemptInline(admin.TabularInline[WebhookAttempt, WebhookDelivery]):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "started_at", "succeeded", "status_code", "latency_ms", "response_body", "error",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
+    list_display = ["event", "endpoint", "status", "attempt_count", "next_attempt_at"]
+    list_filter = ["status", "organization"]
+    list_select_related = ["event", "endpoint"]
+    readonly_fields = [
+        "organization", "endpoint", "event", "subject_type", "subject_id", "status",
+        "attempt_count", "next_attempt_at", "lease_expires_at", "last_attempt_at",
+        "delivered_at", "last_error",
+    ]  # fmt: skip
+    inlines = [WebhookAttemptInline]
+    actions = ["replay_selected"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Replay selected finished deliveries")
+    def replay_selected(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        done, refused = [], []
+        for delivery in queryset:
+            label = str(delivery)
+            if not user_has_capability(
+                request.user, delivery.organization_id, Capability.ORGANIZATION_MANAGE
+            ):
+                refused.append(f"{label}: your role may not replay webhooks")
+                continue
+            try:
+                webhook_delivery_replay(delivery=delivery)
+                done.append(label)
+            except ApplicationError as exc:
+                refused.append(f"{label}: {exc.message}")
+        if done:
+            self.message_user(request, f"Replaying: {', '.join(done)}.", messages.SUCCESS)
+        if refused:
+            self.message_user(request, f"Not replayed: {'; '.join(refused)}", messages.ERROR)
