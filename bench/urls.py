@@ -8,6 +8,7 @@ from enterprise_suite import urls as project_urls
 urlpatterns = [
     path("bench/releases/", views.release_list, name="bench-release-list"),
     path("bench/releases/<uuid:release_id>/", views.release_detail, name="bench-release-detail"),
+    path("bench/inbound/<slug:store_code>/", views.inbound_push, name="bench-inbound"),
     path("", include(project_urls)),
 ]
 

@@ -15,6 +15,8 @@ from collections import defaultdict
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from distribution.models import Release, ReleaseContributor, Track, TrackContributor
 
@@ -174,3 +176,23 @@ def release_detail(request: HttpRequest, release_id: uuid.UUID) -> JsonResponse:
     if not rows:
         return _json({"error": "not found"}, status=404)
     return _json(_documents(rows)[0])
+
+
+# --- Inbound webhooks (bench/inbound_webhooks.py) ---------------------------------------------
+
+INBOUND_LIST = "bench:inbound"
+_inbound_redis: Any = None  # one client (and connection pool) per process, made on first use
+
+
+@csrf_exempt
+def inbound_push(request: HttpRequest, store_code: str) -> HttpResponse:
+    """The bare floor of a webhook receiver: LPUSH the raw body to a Redis list, answer 204.
+    No DRF, no signature, no parsing, no database."""
+    global _inbound_redis
+    if _inbound_redis is None:
+        import redis
+        from django.conf import settings
+
+        _inbound_redis = redis.Redis.from_url(settings.REDIS_URL)
+    _inbound_redis.lpush(INBOUND_LIST, request.body)
+    return HttpResponse(status=204)
