@@ -164,7 +164,10 @@ def _set_status(delivery: Delivery, to: str, *, error: str = "", **fields: Any) 
             "store_message": delivery.store_message,
         },
     )
-    _sync_release_status(delivery.release_id)
+    # The release's status depends only on whether deliveries are still being sent, so moves
+    # within the active states (queued -> packaging -> uploading) cannot change it.
+    if (previous in ACTIVE_DELIVERY_STATUSES) != (to in ACTIVE_DELIVERY_STATUSES):
+        _sync_release_status(delivery.release_id)
 
 
 def _sync_release_status(release_id: uuid.UUID) -> None:
