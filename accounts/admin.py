@@ -1,11 +1,19 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 
+from accounts.admin_access import OrganizationRoleAdmin, OrganizationRoleInline
 from accounts.models import ApiToken, Membership, Organization, User
+from accounts.roles import Capability
 
 
-class MembershipInline(admin.TabularInline[Membership, Organization]):
+class MembershipInline(OrganizationRoleInline, admin.TabularInline[Membership, Organization]):
     model = Membership
+    view_capability = Capability.ORGANIZATION_READ
+    write_capability = Capability.MEMBERS_MANAGE
+    parent_organization_field = "pk"
     extra = 0
     autocomplete_fields = ["user"]
 
@@ -28,15 +36,33 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin[Organization]):
+class OrganizationAdmin(OrganizationRoleAdmin):
+    """Members see their organizations; owners and admins change them; only superusers
+    create them (operators use `manage.py create_organization`)."""
+
+    organization_field = "pk"
+    view_capability = Capability.ORGANIZATION_READ
+    write_capability = Capability.ORGANIZATION_MANAGE
+
     list_display = ["name", "slug", "default_currency", "release_lead_days", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MembershipInline]
 
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin[Membership]):
+class MembershipAdmin(OrganizationRoleAdmin):
+    """Members are managed by owners and admins of their organization."""
+
+    view_capability = Capability.ORGANIZATION_READ
+    write_capability = Capability.MEMBERS_MANAGE
+
     list_display = ["user", "organization", "role", "created_at"]
     list_filter = ["role", "organization"]
     search_fields = ["user__email", "organization__name"]

@@ -44,13 +44,19 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         token = self.scope.get("api_token")
-        if token is None:
+        # A token, or else an admin session (realtime.auth.SessionAuthMiddleware).
+        organization_id = (
+            token.membership.organization_id
+            if token is not None
+            else self.scope.get("session_organization_id")
+        )
+        if organization_id is None:
             # Accept first: closing during the handshake would only give the client an HTTP
             # 403, while a close code tells it why.
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.organization_id = str(token.membership.organization_id)
+        self.organization_id = str(organization_id)
         self.releases: set[str] | None = None
         self.last_sent = 0
         # Ids already sent, to drop the overlap between replay and live. A set rather than

@@ -1,15 +1,19 @@
 from django.contrib import admin
 
+from accounts.admin_access import OrganizationRoleAdmin, OrganizationRoleInline
+from distribution.admin.release_page import ReleaseDeliveryActions
 from distribution.models import Artist, Label, Release, ReleaseContributor, Track, TrackContributor
 
 
-class ReleaseContributorInline(admin.TabularInline[ReleaseContributor, Release]):
+class ReleaseContributorInline(
+    OrganizationRoleInline, admin.TabularInline[ReleaseContributor, Release]
+):
     model = ReleaseContributor
     extra = 0
     autocomplete_fields = ["artist"]
 
 
-class TrackInline(admin.TabularInline[Track, Release]):
+class TrackInline(OrganizationRoleInline, admin.TabularInline[Track, Release]):
     model = Track
     extra = 0
     fields = [
@@ -24,28 +28,28 @@ class TrackInline(admin.TabularInline[Track, Release]):
     show_change_link = True
 
 
-class TrackContributorInline(admin.TabularInline[TrackContributor, Track]):
+class TrackContributorInline(OrganizationRoleInline, admin.TabularInline[TrackContributor, Track]):
     model = TrackContributor
     extra = 0
     autocomplete_fields = ["artist"]
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin[Label]):
+class LabelAdmin(OrganizationRoleAdmin):
     list_display = ["name", "organization", "p_line", "c_line"]
     list_filter = ["organization"]
     search_fields = ["name"]
 
 
 @admin.register(Artist)
-class ArtistAdmin(admin.ModelAdmin[Artist]):
+class ArtistAdmin(OrganizationRoleAdmin):
     list_display = ["name", "isni", "organization", "created_at"]
     list_filter = ["organization"]
     search_fields = ["name", "isni"]
 
 
 @admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin[Release]):
+class ReleaseAdmin(ReleaseDeliveryActions, OrganizationRoleAdmin):
     list_display = [
         "title",
         "version",
@@ -67,8 +71,10 @@ class ReleaseAdmin(admin.ModelAdmin[Release]):
         "reviewed_by",
         "review_note",
         "findings",
+        "deliveries_panel",
     ]
     inlines = [ReleaseContributorInline, TrackInline]
+    change_form_template = "admin/distribution/release/change_form.html"
 
     @admin.display(description="Validation findings")
     def findings(self, obj: Release) -> str:
@@ -80,7 +86,7 @@ class ReleaseAdmin(admin.ModelAdmin[Release]):
 
 
 @admin.register(Track)
-class TrackAdmin(admin.ModelAdmin[Track]):
+class TrackAdmin(OrganizationRoleAdmin):
     list_display = [
         "title",
         "version",

@@ -11,8 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
+from accounts.admin_access import OrganizationRoleAdmin, admin_allows
 from accounts.models import User
-from accounts.roles import Capability, user_has_capability
+from accounts.roles import Capability
 from distribution.choices import AssetKind, ReleaseStatus
 from distribution.models import Asset, Release, ReleaseInReview
 from distribution.services import review
@@ -48,7 +49,7 @@ def render_findings(release: Release) -> str:
 
 
 @admin.register(ReleaseInReview)
-class QCQueueAdmin(admin.ModelAdmin[ReleaseInReview]):
+class QCQueueAdmin(OrganizationRoleAdmin):
     list_display = [
         "artwork_thumbnail",
         "title",
@@ -75,11 +76,19 @@ class QCQueueAdmin(admin.ModelAdmin[ReleaseInReview]):
             .prefetch_related("assets")
         )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the page is read-only; reviewing is done by the actions
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        """Shows the review actions to roles that may review in some organization; each
+        release is still checked against the role in its own organization."""
+        return admin_allows(request, Capability.RELEASE_REVIEW)
 
     @admin.display(description="Artwork")
     def artwork_thumbnail(self, obj: Release) -> str:
@@ -150,9 +159,7 @@ class QCQueueAdmin(admin.ModelAdmin[ReleaseInReview]):
     def _apply(self, request: HttpRequest, queryset: QuerySet[Any], verb: str, call: Any) -> None:
         done, refused = [], []
         for release in queryset:
-            if not user_has_capability(
-                request.user, release.organization_id, Capability.RELEASE_REVIEW
-            ):
+            if not admin_allows(request, Capability.RELEASE_REVIEW, release.organization_id):
                 refused.append(f"{release.title}: your role may not review releases")
                 continue
             try:
@@ -165,7 +172,7 @@ class QCQueueAdmin(admin.ModelAdmin[ReleaseInReview]):
         if refused:
             self.message_user(request, f"Not {verb.lower()}: {'; '.join(refused)}", messages.ERROR)
 
-    @admin.action(description="Start review of selected releases")
+    @admin.action(description="Start review of selected releases", permissions=["review"])
     def start_review_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         self._apply(
             request,
@@ -174,7 +181,7 @@ class QCQueueAdmin(admin.ModelAdmin[ReleaseInReview]):
             lambda r: review.release_start_review(release=r, actor=_actor(request)),
         )
 
-    @admin.action(description="Approve selected releases")
+    @admin.action(description="Approve selected releases", permissions=["review"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         self._apply(
             request,
@@ -183,7 +190,7 @@ class QCQueueAdmin(admin.ModelAdmin[ReleaseInReview]):
             lambda r: review.release_approve(release=r, actor=_actor(request)),
         )
 
-    @admin.action(description="Reject selected releases (with a reason)…")
+    @admin.action(description="Reject selected releases (with a reason)…", permissions=["review"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
         reason = request.POST.get("reason", "").strip()
         if request.POST.get("confirm") == "yes" and reason:
