@@ -90,6 +90,14 @@ class ReleaseDeliveryActions(admin.ModelAdmin[Any]):
     def has_send_permission(self, request: HttpRequest) -> bool:
         return admin_allows(request, Capability.CATALOG_WRITE)
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Where the release stands with the stores comes first on its page.
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and "deliveries_panel" in fields:
+            fields.remove("deliveries_panel")
+            fields.insert(0, "deliveries_panel")
+        return fields
+
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [

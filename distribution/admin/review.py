@@ -7,8 +7,9 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin_access import OrganizationRoleAdmin, admin_allows
@@ -90,13 +91,47 @@ class QCQueueAdmin(OrganizationRoleAdmin):
         release is still checked against the role in its own organization."""
         return admin_allows(request, Capability.RELEASE_REVIEW)
 
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<uuid:release_id>/artwork/",
+                self.admin_site.admin_view(self.artwork_view),
+                name="distribution_releaseinreview_artwork",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {
+            "title": "QC queue: submitted and in review, oldest first",
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, context)
+
+    def artwork_view(self, request: HttpRequest, release_id: Any) -> FileResponse:
+        """The current artwork's bytes, through the storage API: media files are not public
+        (and on S3 not served by this process), so reviewers get them from the admin."""
+        release = self.get_queryset(request).filter(pk=release_id).first()
+        asset = _current(list(release.assets.all()), kind=AssetKind.ARTWORK) if release else None
+        if asset is None:
+            raise Http404("No artwork.")
+        response = FileResponse(asset.file.open("rb"), content_type=asset.content_type)
+        response["Cache-Control"] = "private, max-age=300"
+        return response
+
+    def _artwork_url(self, obj: Release) -> str:
+        return reverse("admin:distribution_releaseinreview_artwork", args=[obj.pk])
+
     @admin.display(description="Artwork")
     def artwork_thumbnail(self, obj: Release) -> str:
         asset = _current(list(obj.assets.all()), kind=AssetKind.ARTWORK)
         if asset is None:
             return "—"
         return format_html(
-            '<img src="{}" alt="" style="width:64px;height:64px;object-fit:cover">', asset.file.url
+            '<img src="{}" alt="" loading="lazy" style="width:64px;height:64px;object-fit:cover">',
+            self._artwork_url(obj),
         )
 
     @admin.display(description="Release")
@@ -118,7 +153,7 @@ class QCQueueAdmin(OrganizationRoleAdmin):
         a = asset.analysis
         return format_html(
             '<img src="{}" alt="" style="max-width:300px"><br>{} {}x{} {} · {} bytes · {}',
-            asset.file.url,
+            self._artwork_url(obj),
             a.get("format", "?"),
             a.get("width", "?"),
             a.get("height", "?"),
