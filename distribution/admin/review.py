@@ -110,6 +110,21 @@ class QCQueueAdmin(OrganizationRoleAdmin):
         }
         return super().changelist_view(request, context)
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        release = self.get_object(request, object_id)
+        context = {
+            "can_review": release is not None
+            and admin_allows(request, Capability.RELEASE_REVIEW, release.organization_id),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, context)
+
     def artwork_view(self, request: HttpRequest, release_id: Any) -> FileResponse:
         """The current artwork's bytes, through the storage API: media files are not public
         (and on S3 not served by this process), so reviewers get them from the admin."""

@@ -271,10 +271,14 @@ def release_takedown(*, release: Release, actor: User | None = None) -> list[Del
             f"Cannot take down a release that is {locked.status}.",
             details={"status": locked.status},
         )
+    # One subquery: an exclude() across the relation would drop every store that has a
+    # cancelled delivery of any release (e.g. this one's, replaced by a redelivery).
     stores = list(
-        Store.objects.filter(deliveries__release=locked)
-        .exclude(deliveries__status=DeliveryStatus.CANCELLED)
-        .distinct()
+        Store.objects.filter(
+            pk__in=Delivery.objects.filter(release=locked)
+            .exclude(status=DeliveryStatus.CANCELLED)
+            .values("store_id")
+        )
     )
     if not stores:
         raise InvalidTransition(

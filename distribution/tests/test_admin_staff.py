@@ -1,0 +1,335 @@
+"""The admin panel as staff use it, server side: roles decide what each one sees and may do;
+the release page's deliveries and actions; bulk actions report what they did and refused;
+the live monitor's page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import Membership, Organization, User
+from accounts.tests.factories import MembershipFactory, OrganizationFactory
+from distribution.choices import DeliveryKind, DeliveryStatus, ReleaseStatus, TransportKind
+from distribution.models import Delivery, DeliveryAttempt, Release, Store
+from distribution.tests.factories import ReleaseFactory
+from distribution.tests.workflow_fixtures import submittable_release
+from realtime.events import publish
+from realtime.models import Event
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = "/admin/distribution/releaseinreview/"
+RELEASES = "/admin/distribution/release/"
+STORES = "/admin/distribution/store/"
+MONITOR = "/admin/distribution/delivery/monitor/"
+
+
+def _staff(client: Client, organization: Organization, role: str) -> User:
+    """A staff user with a role and no Django model permissions: the role alone decides."""
+    user = User.objects.create_user(f"{role}-{organization.slug}@staff.test", "pw-12345678")
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    user.refresh_from_db()
+    MembershipFactory(organization=organization, user=user, role=role)
+    client.force_login(user)
+    return user
+
+
+def _messages(response: Any) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def _submitted(organization: Organization, title: str) -> Release:
+    release = submittable_release(organization)
+    Release.objects.filter(pk=release.pk).update(
+        title=title, status=ReleaseStatus.SUBMITTED, submitted_at=timezone.now()
+    )
+    return Release.objects.get(pk=release.pk)
+
+
+@pytest.fixture
+def stores() -> list[Store]:
+    return [
+        Store.objects.create(
+            code=code, name=name, dpid="PADPIDA0000000009X", transport=TransportKind.FILESYSTEM
+        )
+        for code, name in (("wave-one", "Wave One"), ("wave-two", "Wave Two"))
+    ]
+
+
+def _delivered(organization: Organization, stores: list[Store], title: str) -> Release:
+    """A release delivered to both stores: one acknowledged, one failed after two attempts."""
+    release = ReleaseFactory(organization=organization, title=title, status=ReleaseStatus.DELIVERED)
+    accepted = Delivery.objects.create(
+        organization=organization,
+        release=release,
+        store=stores[0],
+        kind=DeliveryKind.INSERT,
+        status=DeliveryStatus.ACKNOWLEDGED,
+        message_id=f"ES-{release.pk}-1",
+        store_message="Ingested; live Friday.",
+        attempt_count=1,
+    )
+    failed = Delivery.objects.create(
+        organization=organization,
+        release=release,
+        store=stores[1],
+        kind=DeliveryKind.INSERT,
+        status=DeliveryStatus.FAILED,
+        message_id=f"ES-{release.pk}-2",
+        last_error="Connection refused",
+        attempt_count=2,
+    )
+    DeliveryAttempt.objects.create(delivery=accepted, outcome="delivered")
+    DeliveryAttempt.objects.create(delivery=failed, outcome="failed", error="Timed out")
+    DeliveryAttempt.objects.create(delivery=failed, outcome="failed", error="Connection refused")
+    return release
+
+
+# --- roles --------------------------------------------------------------------------------
+
+
+def test_viewer_sees_everything_but_can_do_nothing(client: Client, stores: list[Store]) -> None:
+    organization = OrganizationFactory()
+    _staff(client, organization, "viewer")
+    waiting = _submitted(organization, "Waiting Room")
+    delivered = _delivered(organization, stores, "Out There")
+
+    queue = client.get(QUEUE).content.decode()
+    assert "Waiting Room" in queue
+    assert "approve_selected" not in queue and "reject_selected" not in queue
+    detail = client.get(f"{QUEUE}{waiting.pk}/change/").content.decode()
+    assert "No findings." in detail and "es-approve" not in detail
+    page = client.get(f"{RELEASES}{delivered.pk}/change/").content.decode()
+    assert "Ingested; live Friday." in page
+    assert "es-redeliver" not in page and "es-takedown" not in page
+    assert "redeliver_selected" not in client.get(RELEASES).content.decode()
+    assert "retry_selected" not in client.get("/admin/distribution/delivery/").content.decode()
+
+    # Forged requests change nothing either.
+    client.post(QUEUE, {"action": "approve_selected", "_selected_action": [waiting.pk]})
+    response = client.post(f"{RELEASES}{delivered.pk}/redeliver/", follow=True)
+    assert any("may not send" in m for m in _messages(response))
+    assert client.post(f"{RELEASES}{delivered.pk}/change/", {"title": "Renamed"}).status_code == 403
+    waiting.refresh_from_db()
+    delivered.refresh_from_db()
+    assert waiting.status == ReleaseStatus.SUBMITTED
+    assert delivered.title == "Out There"
+    assert Delivery.objects.filter(release=delivered).count() == 2
+    assert not Event.objects.exists()
+
+
+def test_qc_reviewer_reviews_but_cannot_manage_stores_or_members(
+    client: Client, stores: list[Store]
+) -> None:
+    organization = OrganizationFactory()
+    reviewer = _staff(client, organization, "qc_reviewer")
+    release = _submitted(organization, "Pending")
+    assert "approve_selected" in client.get(QUEUE).content.decode()
+    detail = client.get(f"{QUEUE}{release.pk}/change/").content.decode()
+    assert 'id="es-approve"' in detail
+
+    # The detail page's Approve button posts the queue's own action.
+    response = client.post(
+        QUEUE, {"action": "approve_selected", "_selected_action": [release.pk]}, follow=True
+    )
+    assert "Approved: Pending." in _messages(response)
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.APPROVED
+
+    store = stores[0]
+    assert client.get(f"{STORES}add/").status_code == 403
+    changed = client.post(f"{STORES}{store.pk}/change/", {"name": "Hijacked"})
+    assert changed.status_code == 403
+    store.refresh_from_db()
+    assert store.name == "Wave One"
+    assert client.get(f"{STORES}{store.pk}/change/").status_code == 200  # may look
+    membership = Membership.objects.get(user=reviewer)
+    page = client.post(
+        f"/admin/accounts/membership/{membership.pk}/change/",
+        {"user": reviewer.pk, "organization": organization.pk, "role": "owner"},
+    )
+    assert page.status_code == 403
+    membership.refresh_from_db()
+    assert membership.role == "qc_reviewer"
+
+
+def test_staff_see_only_their_own_organizations(client: Client, stores: list[Store]) -> None:
+    mine, theirs = OrganizationFactory(), OrganizationFactory()
+    _staff(client, mine, "owner")
+    _submitted(mine, "Ours")
+    other = _submitted(theirs, "Theirs")
+    other_delivered = _delivered(theirs, stores, "Their Delivered")
+    queue = client.get(QUEUE).content.decode()
+    assert "Ours" in queue and "Theirs" not in queue
+    assert "Their Delivered" not in client.get(RELEASES).content.decode()
+    assert client.get(f"{RELEASES}{other.pk}/change/").status_code == 302  # "does not exist"
+    assert client.get(f"{QUEUE}{other.pk}/artwork/").status_code == 404
+    assert client.get(f"{RELEASES}{other_delivered.pk}/preview/wave-one/").status_code == 404
+    response = client.post(f"{RELEASES}{other_delivered.pk}/redeliver/")
+    assert response.status_code == 404
+    assert Delivery.objects.filter(release=other_delivered).count() == 2
+    delivery = Delivery.objects.filter(release=other_delivered).first()
+    assert delivery is not None
+    assert client.get(f"{MONITOR}row/{delivery.pk}/").status_code == 404
+    # Asking the monitor for another organization shows one's own instead.
+    monitor = client.get(MONITOR, {"organization": str(theirs.pk)}).content.decode()
+    assert "Their Delivered" not in monitor and f'data-organization="{mine.pk}"' in monitor
+
+
+def test_anonymous_and_non_staff_get_nothing(client: Client) -> None:
+    organization = OrganizationFactory()
+    release = _submitted(organization, "Pending")
+    assert client.get(f"{QUEUE}{release.pk}/artwork/").status_code == 302  # to the login page
+    user = User.objects.create_user("member@staff.test", "pw-12345678")
+    MembershipFactory(organization=organization, user=user, role="owner")
+    client.force_login(user)
+    assert client.get(QUEUE).status_code == 302
+    assert client.get(MONITOR).status_code == 302
+
+
+# --- the release page ---------------------------------------------------------------------
+
+
+def test_release_page_shows_deliveries_per_store(client: Client, stores: list[Store]) -> None:
+    organization = OrganizationFactory()
+    _staff(client, organization, "manager")
+    release = _delivered(organization, stores, "Out There")
+    page = client.get(f"{RELEASES}{release.pk}/change/").content.decode()
+    assert '<span class="es-badge es-badge-acknowledged">acknowledged</span>' in page
+    assert '<span class="es-badge es-badge-failed">failed</span>' in page
+    assert "Ingested; live Friday." in page  # the store's acknowledgement
+    assert "Connection refused" in page and "Timed out" not in page  # the last attempt's error
+    assert 'id="es-redeliver"' in page and 'id="es-takedown"' in page
+    assert f"{RELEASES}{release.pk}/preview/wave-one/" in page
+
+
+def test_redeliver_and_take_down_go_through_the_services(
+    client: Client, stores: list[Store]
+) -> None:
+    organization = OrganizationFactory()
+    manager = _staff(client, organization, "manager")
+    release = _delivered(organization, stores, "Out There")
+
+    response = client.post(f"{RELEASES}{release.pk}/redeliver/", follow=True)
+    assert "Redelivering: Out There (Wave One, Wave Two)." in _messages(response)
+    updates = Delivery.objects.filter(release=release, kind=DeliveryKind.UPDATE)
+    assert sorted(d.store.code for d in updates) == ["wave-one", "wave-two"]
+    assert all(d.status == DeliveryStatus.QUEUED for d in updates)
+
+    response = client.post(f"{RELEASES}{release.pk}/takedown/", follow=True)
+    assert "Taking down: Out There (Wave One, Wave Two)." in _messages(response)
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.TAKEDOWN_REQUESTED
+    takedowns = Delivery.objects.filter(release=release, kind=DeliveryKind.TAKEDOWN)
+    assert takedowns.count() == 2
+    changes = Event.objects.filter(type="release.status_changed", release_id=release.pk)
+    assert changes.last() is not None and changes.last().data["to"] == "takedown_requested"
+
+    # Taking down twice is refused by the service, with its reason, and changes nothing.
+    events = Event.objects.count()
+    response = client.post(f"{RELEASES}{release.pk}/takedown/", follow=True)
+    assert any(
+        m.startswith("Not taking down: Out There: Cannot take down a release that is")
+        for m in _messages(response)
+    )
+    assert Delivery.objects.filter(release=release, kind=DeliveryKind.TAKEDOWN).count() == 2
+    assert Event.objects.count() == events
+    assert client.get(f"{RELEASES}{release.pk}/redeliver/").status_code == 405  # POST only
+    assert manager.pk  # the acting user is the signed-in manager
+
+
+def test_bulk_redeliver_reports_what_it_did_and_refused(
+    client: Client, stores: list[Store]
+) -> None:
+    organization = OrganizationFactory()
+    _staff(client, organization, "manager")
+    delivered = _delivered(organization, stores, "Out There")
+    draft = ReleaseFactory(organization=organization, title="Still Draft")
+    response = client.post(
+        RELEASES,
+        {"action": "redeliver_selected", "_selected_action": [delivered.pk, draft.pk]},
+        follow=True,
+    )
+    found = _messages(response)
+    assert "Redelivering: Out There (Wave One, Wave Two)." in found
+    assert "Not redelivering: Still Draft: Cannot redeliver a release that is draft." in found
+    assert not Delivery.objects.filter(release=draft).exists()
+
+
+def test_preview_shows_the_ern_a_store_would_receive(
+    client: Client, stores: list[Store], ddex_schema_dir: Path
+) -> None:
+    organization = OrganizationFactory()
+    _staff(client, organization, "viewer")  # reading is enough
+    release = submittable_release(organization)
+    page = client.get(f"{RELEASES}{release.pk}/preview/wave-one/").content.decode()
+    assert "NewReleaseMessage" in page and "PADPIDA0000000009X" in page
+    assert "Valid against the ERN 4.3 schema." in page
+    assert not Delivery.objects.exists()  # nothing is sent
+    assert client.get(f"{RELEASES}{release.pk}/preview/no-such-store/").status_code == 404
+
+
+# --- bulk retry per store -----------------------------------------------------------------
+
+
+def test_retry_failed_deliveries_for_a_store(client: Client, stores: list[Store]) -> None:
+    mine, theirs = OrganizationFactory(), OrganizationFactory()
+    _staff(client, mine, "manager")
+    _delivered(mine, stores, "Ours")
+    _delivered(theirs, stores, "Theirs")
+    response = client.post(
+        STORES,
+        {"action": "retry_failed_deliveries", "_selected_action": [stores[1].pk, stores[0].pk]},
+        follow=True,
+    )
+    found = _messages(response)
+    assert "Wave Two: retrying 1 failed delivery." in found
+    assert "Wave Two: not retried: 1 in organizations where your role may not send" in found
+    assert "Wave One: retrying 0 failed deliveries." in found
+    ours = Delivery.objects.get(release__title="Ours", store=stores[1])
+    theirs_failed = Delivery.objects.get(release__title="Theirs", store=stores[1])
+    assert (ours.status, ours.attempt_count) == (DeliveryStatus.QUEUED, 0)
+    assert theirs_failed.status == DeliveryStatus.FAILED
+    assert Delivery.objects.get(release__title="Ours", store=stores[0]).status == "acknowledged"
+
+
+def test_store_retry_is_not_offered_to_reviewers(client: Client, stores: list[Store]) -> None:
+    organization = OrganizationFactory()
+    _staff(client, organization, "qc_reviewer")
+    _delivered(organization, stores, "Ours")
+    assert "retry_failed_deliveries" not in client.get(STORES).content.decode()
+    client.post(STORES, {"action": "retry_failed_deliveries", "_selected_action": [stores[1].pk]})
+    assert Delivery.objects.get(store=stores[1]).status == DeliveryStatus.FAILED
+
+
+# --- the monitor page ---------------------------------------------------------------------
+
+
+def test_monitor_lists_deliveries_with_their_last_event(
+    client: Client, stores: list[Store]
+) -> None:
+    organization = OrganizationFactory()
+    _staff(client, organization, "viewer")
+    release = _delivered(organization, stores, "Out There")
+    failed = Delivery.objects.get(release=release, store=stores[1])
+    event = publish(
+        organization_id=organization.pk,
+        type="delivery.status_changed",
+        subject_type="delivery",
+        subject_id=failed.pk,
+        release_id=release.pk,
+        data={"from": "uploading", "to": "failed", "store": "wave-two", "error": "x"},
+    )
+    page = client.get(MONITOR).content.decode()
+    assert f'data-last-event-id="{event.id}"' in page
+    assert f'id="delivery-{failed.pk}"' in page and f'data-event-id="{event.id}"' in page
+    assert "delivery_monitor.js" in page
+    row = client.get(f"{MONITOR}row/{failed.pk}/").content.decode()
+    assert row.startswith(f'<tr id="delivery-{failed.pk}"') and 'data-status="failed"' in row
+    assert "Connection refused" in row
+    assert 'id="es-monitor-link"' in client.get("/admin/distribution/delivery/").content.decode()
