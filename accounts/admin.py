@@ -12,7 +12,9 @@ from accounts.roles import Capability
 class MembershipInline(OrganizationRoleInline, admin.TabularInline[Membership, Organization]):
     model = Membership
     view_capability = Capability.ORGANIZATION_READ
-    write_capability = Capability.MEMBERS_MANAGE
+    # Members are managed over the API (accounts.services: the owner-role and last-owner
+    # rules); here only superusers change them.
+    write_capability = None
     parent_organization_field = "pk"
     extra = 0
     autocomplete_fields = ["user"]
@@ -58,10 +60,12 @@ class OrganizationAdmin(OrganizationRoleAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(OrganizationRoleAdmin):
-    """Members are managed by owners and admins of their organization."""
+    """Members see their organizations' members. Owners and admins manage them over the API,
+    where the owner-role and last-owner rules live (accounts.services); here only superusers
+    change them."""
 
     view_capability = Capability.ORGANIZATION_READ
-    write_capability = Capability.MEMBERS_MANAGE
+    write_capability = None
 
     list_display = ["user", "organization", "role", "created_at"]
     list_filter = ["role", "organization"]

@@ -114,10 +114,11 @@ class OrganizationRoleAdmin(admin.ModelAdmin[Any]):
 
 
 class OrganizationRoleInline(admin.options.InlineModelAdmin[Any, Any]):
-    """An inline on an OrganizationRoleAdmin page: the parent's organization decides."""
+    """An inline on an OrganizationRoleAdmin page: the parent's organization decides
+    (`write_capability` None: superusers only)."""
 
     view_capability: Capability = Capability.CATALOG_READ
-    write_capability: Capability = Capability.CATALOG_WRITE
+    write_capability: Capability | None = Capability.CATALOG_WRITE
     parent_organization_field = "organization"
 
     def _organization_of(self, obj: Model | None) -> Any:
@@ -127,17 +128,22 @@ class OrganizationRoleInline(admin.options.InlineModelAdmin[Any, Any]):
             return obj.pk
         return getattr(obj, f"{self.parent_organization_field}_id", None)
 
+    def _may_write(self, request: HttpRequest, obj: Any) -> bool:
+        if self.write_capability is None:
+            return _staff(request) and bool(request.user.is_superuser)
+        return admin_allows(request, self.write_capability, self._organization_of(obj))
+
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return admin_allows(request, self.view_capability, self._organization_of(obj))
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return admin_allows(request, self.write_capability, self._organization_of(obj))
+        return self._may_write(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return admin_allows(request, self.write_capability, self._organization_of(obj))
+        return self._may_write(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return admin_allows(request, self.write_capability, self._organization_of(obj))
+        return self._may_write(request, obj)
 
 
 class SharedRegistryAdmin(admin.ModelAdmin[Any]):
