@@ -16,6 +16,7 @@ from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 
 from accounts.models import ApiToken, Organization
+from accounts.roles import Capability, user_has_capability
 from accounts.services import InvalidToken, token_authenticate
 
 SUBPROTOCOL_TOKEN_PREFIX = "bearer."  # noqa: S105  a marker, not a secret
@@ -63,8 +64,6 @@ def _same_origin(scope: dict[str, Any]) -> bool:
 
 @database_sync_to_async
 def _session_organization(user: Any, requested: str) -> uuid.UUID | None:
-    from accounts.roles import Capability, user_has_capability
-
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return None
     try:
