@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 
-from accounts.admin_access import OrganizationRoleAdmin, OrganizationRoleInline
+from accounts.admin_access import ORGANIZATION_FILTER, OrganizationRoleAdmin, OrganizationRoleInline
 from accounts.models import ApiToken, Membership, Organization, User
 from accounts.roles import Capability
 
@@ -68,7 +68,7 @@ class MembershipAdmin(OrganizationRoleAdmin):
     write_capability = None
 
     list_display = ["user", "organization", "role", "created_at"]
-    list_filter = ["role", "organization"]
+    list_filter = ["role", ORGANIZATION_FILTER]
     search_fields = ["user__email", "organization__name"]
     autocomplete_fields = ["user", "organization"]
 

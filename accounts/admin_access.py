@@ -164,3 +164,7 @@ class SharedRegistryAdmin(admin.ModelAdmin[Any]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _staff(request) and bool(request.user.is_superuser)
+
+
+# Lists the organizations present in the (already scoped) rows, never every organization's name.
+ORGANIZATION_FILTER = ("organization", admin.RelatedOnlyFieldListFilter)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.admin_access import OrganizationRoleAdmin, OrganizationRoleInline
+from accounts.admin_access import ORGANIZATION_FILTER, OrganizationRoleAdmin, OrganizationRoleInline
 from distribution.admin.release_page import ReleaseDeliveryActions
 from distribution.models import Artist, Label, Release, ReleaseContributor, Track, TrackContributor
 
@@ -37,14 +37,14 @@ class TrackContributorInline(OrganizationRoleInline, admin.TabularInline[TrackCo
 @admin.register(Label)
 class LabelAdmin(OrganizationRoleAdmin):
     list_display = ["name", "organization", "p_line", "c_line"]
-    list_filter = ["organization"]
+    list_filter = [ORGANIZATION_FILTER]
     search_fields = ["name"]
 
 
 @admin.register(Artist)
 class ArtistAdmin(OrganizationRoleAdmin):
     list_display = ["name", "isni", "organization", "created_at"]
-    list_filter = ["organization"]
+    list_filter = [ORGANIZATION_FILTER]
     search_fields = ["name", "isni"]
 
 
@@ -59,7 +59,7 @@ class ReleaseAdmin(ReleaseDeliveryActions, OrganizationRoleAdmin):
         "release_date",
         "organization",
     ]
-    list_filter = ["status", "release_type", "organization", "parental_warning"]
+    list_filter = ["status", "release_type", ORGANIZATION_FILTER, "parental_warning"]
     search_fields = ["title", "version", "upc", "tracks__isrc"]
     date_hierarchy = "release_date"
     list_select_related = ["organization"]
@@ -96,7 +96,7 @@ class TrackAdmin(OrganizationRoleAdmin):
         "track_number",
         "duration_seconds",
     ]
-    list_filter = ["organization", "parental_warning"]
+    list_filter = [ORGANIZATION_FILTER, "parental_warning"]
     search_fields = ["title", "isrc", "release__title"]
     list_select_related = ["release"]
     autocomplete_fields = ["release"]

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
 from accounts.admin_access import (
+    ORGANIZATION_FILTER,
     OrganizationRoleAdmin,
     SharedRegistryAdmin,
     admin_allows,
@@ -119,7 +120,7 @@ class DeliveryAdmin(OrganizationRoleAdmin):
         "acknowledged_at",
         "updated_at",
     ]
-    list_filter = ["status", "kind", "store", "organization"]
+    list_filter = ["status", "kind", "store", ORGANIZATION_FILTER]
     search_fields = ["release__title", "release__upc", "message_id"]
     list_select_related = ["release", "store"]
     readonly_fields = [

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin_access import OrganizationRoleAdmin, admin_allows
+from accounts.admin_access import ORGANIZATION_FILTER, OrganizationRoleAdmin, admin_allows
 from accounts.models import User
 from accounts.roles import Capability
 from distribution.choices import AssetKind, ReleaseStatus
@@ -49,6 +49,19 @@ def render_findings(release: Release) -> str:
     )
 
 
+class QCStatusFilter(admin.SimpleListFilter):
+    """Only the statuses a release can have while it waits in the queue."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(s.value, str(s.label)) for s in (ReleaseStatus.SUBMITTED, ReleaseStatus.IN_REVIEW)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
 @admin.register(ReleaseInReview)
 class QCQueueAdmin(OrganizationRoleAdmin):
     list_display = [
@@ -61,7 +74,7 @@ class QCQueueAdmin(OrganizationRoleAdmin):
         "organization",
     ]
     list_display_links = ["artwork_thumbnail", "title"]
-    list_filter = ["status", "organization"]
+    list_filter = [QCStatusFilter, ORGANIZATION_FILTER]
     search_fields = ["title", "upc", "tracks__isrc"]
     ordering = ["submitted_at"]
     actions = ["start_review_selected", "approve_selected", "reject_selected"]

@@ -159,13 +159,15 @@ def test_qc_reviewer_reviews_but_cannot_manage_stores_or_members(
 
 
 def test_staff_see_only_their_own_organizations(client: Client, stores: list[Store]) -> None:
-    mine, theirs = OrganizationFactory(), OrganizationFactory()
+    mine, theirs = OrganizationFactory(), OrganizationFactory(name="Rival Records")
     _staff(client, mine, "owner")
     _submitted(mine, "Ours")
     other = _submitted(theirs, "Theirs")
     other_delivered = _delivered(theirs, stores, "Their Delivered")
     queue = client.get(QUEUE).content.decode()
     assert "Ours" in queue and "Theirs" not in queue
+    assert theirs.name not in queue  # not even in the filters
+    assert theirs.name not in client.get("/admin/distribution/delivery/").content.decode()
     assert "Their Delivered" not in client.get(RELEASES).content.decode()
     assert client.get(f"{RELEASES}{other.pk}/change/").status_code == 302  # "does not exist"
     assert client.get(f"{QUEUE}{other.pk}/artwork/").status_code == 404
