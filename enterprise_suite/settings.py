@@ -223,6 +223,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Redis pub/sub channel prefix of the live event stream (realtime/stream.py).
+EVENT_STREAM_PREFIX = env.str(
+    "EVENT_STREAM_PREFIX", default=env.str("CHANNELS_PREFIX", default="asgi")
+)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache+memory://")

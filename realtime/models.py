@@ -25,10 +25,17 @@ class Event(models.Model):
     )
     data = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set only when the live fan-out failed (Redis unreachable): such events are published again.
+    stream_pending = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["organization", "id"], name="event_org_id")]
+        indexes = [
+            models.Index(fields=["organization", "id"], name="event_org_id"),
+            models.Index(
+                fields=["id"], condition=models.Q(stream_pending=True), name="event_stream_pending"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.id} {self.type} {self.subject_type}:{self.subject_id}"

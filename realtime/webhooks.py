@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 from django.conf import settings
@@ -69,27 +69,31 @@ def _address_forbidden(address: str) -> bool:
     )
 
 
-def webhook_url_check(url: str) -> None:
+def webhook_url_check(url: str) -> str | None:
     """Refuse URLs that are not http(s) or resolve to loopback, link-local or private networks.
 
-    Runs at creation and again before every send, because DNS answers change.
+    Runs at creation and again before every send, because DNS answers change. Returns the
+    checked address the send must connect to (None when private networks are allowed): were
+    the client to resolve the name again, a DNS answer changed in between (rebinding) could
+    point it inside.
     """
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise UnsafeUrl("Only http and https URLs with a host are allowed.")
     if settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
-        return
+        return None
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, ValueError) as exc:
         raise UnsafeUrl(f"The host {parts.hostname} does not resolve.") from exc
-    for info in infos:
-        if _address_forbidden(str(info[4][0])):
-            raise UnsafeUrl(
-                f"The host {parts.hostname} resolves to a private, loopback or link-local "
-                "address, which webhooks may not reach."
-            )
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses or any(_address_forbidden(address) for address in addresses):
+        raise UnsafeUrl(
+            f"The host {parts.hostname} resolves to a private, loopback or link-local "
+            "address, which webhooks may not reach."
+        )
+    return addresses[0]
 
 
 def _validated_url(url: str) -> str:
@@ -228,15 +232,40 @@ def webhook_headers(*, secret: str, message_id: str, body: str) -> dict[str, str
     }
 
 
-def _post(url: str, headers: dict[str, str], body: str) -> tuple[int, str]:
-    """POST once, with 5 s to connect and 10 s in all; no redirects (they could point inside)."""
+def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The URL with its host replaced by `address`, the Host header and the TLS server name
+    that keep the request (and certificate check) about the original host."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    extensions: dict[str, Any] = {}
+    if parts.scheme == "https":
+        extensions["sni_hostname"] = parts.hostname
+    return (
+        urlunsplit(parts._replace(netloc=netloc)),
+        {"Host": parts.netloc.rsplit("@", 1)[-1]},
+        extensions,
+    )
+
+
+def _post(
+    url: str, headers: dict[str, str], body: str, *, address: str | None = None
+) -> tuple[int, str]:
+    """POST once, with 5 s to connect and 10 s in all; no redirects (they could point inside).
+    With `address`, connect to that checked address rather than resolving the host again."""
     import httpx
 
     deadline = time.monotonic() + TOTAL_TIMEOUT
     timeout = httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT)
+    extensions: dict[str, Any] = {}
+    if address is not None:
+        url, host_header, extensions = _pinned(url, address)
+        headers = {**headers, **host_header}
     with (
         httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
-        client.stream("POST", url, headers=headers, content=body.encode()) as response,
+        client.stream(
+            "POST", url, headers=headers, content=body.encode(), extensions=extensions
+        ) as response,
     ):
         chunks, size = [], 0
         for chunk in response.iter_bytes():
@@ -291,9 +320,9 @@ def webhook_delivery_send(*, delivery_id: str, force: bool = False) -> WebhookDe
     status_code: int | None = None
     response_body = error = ""
     try:
-        webhook_url_check(endpoint.url)
+        address = webhook_url_check(endpoint.url)
         headers = webhook_headers(secret=endpoint.secret, message_id=delivery.message_id, body=body)
-        status_code, response_body = _post(endpoint.url, headers, body)
+        status_code, response_body = _post(endpoint.url, headers, body, address=address)
         if not 200 <= status_code < 300:
             error = f"HTTP {status_code}"
     except UnsafeUrl as exc:

@@ -427,3 +427,46 @@ def test_broker_down_loses_nothing_the_due_job_sends_later(
     with django_capture_on_commit_callbacks(execute=True):
         assert webhook_deliveries_send_due() == 1
     assert [m["data"]["n"] for m in _verified(secret, receiver.wait_for(1))] == [1]
+
+
+@pytest.mark.django_db
+def test_send_connects_to_the_checked_address_not_a_rebound_one(
+    make_caller: MakeCaller,
+    receiver: Receiver,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """DNS rebinding: the name resolves to an allowed address when checked, then to a
+    forbidden one. The request must go to the checked address, with the original Host."""
+    import socket
+
+    from realtime import webhooks
+
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    # Stand-ins for the outside world: loopback plays an allowed public address (it is where
+    # the receiver listens), 10.x the forbidden inside one.
+    monkeypatch.setattr(webhooks, "_address_forbidden", lambda a: a.startswith("10."))
+    real_getaddrinfo = socket.getaddrinfo
+    answers = {"count": 0}
+
+    def rebinding_dns(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "hooks.example.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        answers["count"] += 1
+        # Checks see the allowed address; any later lookup is answered with the inside one.
+        address = "127.0.0.1" if answers["count"] <= 2 else "10.255.255.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    caller = make_caller()
+    port = receiver.server.server_address[1]
+    url = f"http://hooks.example.test:{port}/hook"
+    _endpoint(caller, url)  # check 1 (creation)
+    with django_capture_on_commit_callbacks(execute=True):
+        _publish(caller, uuid.uuid4(), 1)  # check 2 (send), then no further lookup
+    assert answers["count"] == 2
+    assert len(receiver.requests) == 1
+    assert receiver.requests[0].headers["host"] == f"hooks.example.test:{port}"
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == WebhookDeliveryStatus.SUCCEEDED
