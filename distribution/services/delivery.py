@@ -251,11 +251,14 @@ def deliveries_create(
                 "error": "",
             },
         )
-        if store.delivery_mode == DeliveryMode.RELEASE:
-            send_task.delay_on_commit(str(delivery.pk))  # type: ignore[attr-defined]
         created.append(delivery)
     if created:
         _sync_release_status(release.pk)
+    # Sends are registered after the release's own status event: eager tasks (embedded
+    # profile) run inside these commit hooks, and their events must not overtake it.
+    for delivery in created:
+        if delivery.store.delivery_mode == DeliveryMode.RELEASE:
+            send_task.delay_on_commit(str(delivery.pk))  # type: ignore[attr-defined]
     return created
 
 
