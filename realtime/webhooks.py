@@ -146,6 +146,30 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpo
     return endpoint
 
 
+ENDPOINT_DELETED_ERROR = "The endpoint was deleted before this delivery was sent."
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Stop sending to the endpoint and hide it, keeping its deliveries and attempts as the
+    record of what was sent; deliveries still waiting are closed as failed, with the reason."""
+    locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if locked.deleted_at is None:
+        now = timezone.now()
+        locked.deleted_at = now
+        locked.is_active = False
+        locked.save(update_fields=["deleted_at", "is_active", "updated_at"])
+        WebhookDelivery.objects.filter(
+            endpoint=locked, status=WebhookDeliveryStatus.PENDING
+        ).update(
+            status=WebhookDeliveryStatus.FAILED,
+            next_attempt_at=None,
+            lease_expires_at=None,
+            last_error=ENDPOINT_DELETED_ERROR,
+        )
+    return locked
+
+
 # --- The outbox ---------------------------------------------------------------------------------
 
 
@@ -443,6 +467,8 @@ def webhook_delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
         )
         if locked.status == WebhookDeliveryStatus.PENDING:
             raise Conflict("This delivery is still pending; it will be sent on its own.")
+        if locked.endpoint.deleted_at is not None:
+            raise Conflict("The endpoint was deleted; its deliveries cannot be replayed.")
         if not locked.endpoint.is_active:
             raise Conflict("The endpoint is disabled; enable it before replaying.")
         locked.status = WebhookDeliveryStatus.PENDING
@@ -475,7 +501,7 @@ def webhook_deliveries_send_due(*, limit: int = 500) -> int:
 
 
 def webhook_endpoint_list(*, organization_id: uuid.UUID) -> QuerySet[WebhookEndpoint]:
-    return WebhookEndpoint.objects.filter(organization_id=organization_id)
+    return WebhookEndpoint.objects.filter(organization_id=organization_id, deleted_at__isnull=True)
 
 
 def webhook_delivery_list(*, organization_id: uuid.UUID) -> QuerySet[WebhookDelivery]:

@@ -109,3 +109,30 @@ def test_replay_action_requeues_finished_deliveries_and_reports_refusals(
     messages = _messages(response)
     assert any(m.startswith("Replaying:") for m in messages)
     assert any("Not replayed" in m and "still pending" in m for m in messages)
+
+
+def test_admin_delete_keeps_the_delivery_log(staff_client: Client) -> None:
+    organization = OrganizationFactory()
+    endpoint = WebhookEndpoint.objects.create(
+        organization=organization,
+        url="https://hooks.example.com/x",
+        secret=webhook_secret_generate(),
+    )
+    publish(
+        organization_id=organization.pk,
+        type="release.updated",
+        subject_type="release",
+        subject_id=uuid.uuid4(),
+    )
+    delivery = WebhookDelivery.objects.get()
+    response = staff_client.post(
+        f"/admin/realtime/webhookendpoint/{endpoint.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert response.status_code == 200
+    endpoint.refresh_from_db()
+    assert endpoint.deleted_at is not None and not endpoint.is_active
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDeliveryStatus.FAILED
+    listing = staff_client.get("/admin/realtime/webhookendpoint/").content.decode()
+    assert "hooks.example.com" not in listing
+    assert staff_client.get(f"{DELIVERIES_URL}{delivery.pk}/change/").status_code == 200

@@ -366,8 +366,30 @@ def test_tenancy_capabilities_update_rotate_delete(
 
     rotated = caller.client.post(f"{endpoint_url}rotate-secret/").json()
     assert rotated["secret"].startswith("whsec_") and rotated["secret"] != created["secret"]
+    # A delivery still waiting when its endpoint is deleted is closed, not lost or sent.
+    with django_capture_on_commit_callbacks(execute=False):
+        _publish(caller, uuid.uuid4(), 2)
+    waiting = WebhookDelivery.objects.get(status=WebhookDeliveryStatus.PENDING)
     assert caller.client.delete(endpoint_url).status_code == 204
-    assert not WebhookEndpoint.objects.exists() and not WebhookDelivery.objects.exists()
+    assert caller.client.get(endpoint_url).status_code == 404
+    assert caller.client.get("/api/v1/webhook-endpoints/").json()["results"] == []
+    assert caller.client.delete(endpoint_url).status_code == 404
+    # Its delivery log stays readable; the waiting one says why it was never sent.
+    kept = caller.client.get("/api/v1/webhook-deliveries/").json()["results"]
+    assert {d["id"] for d in kept} == {str(delivery.pk), str(waiting.pk)}
+    sent = caller.client.get(delivery_url).json()
+    assert sent["status"] == "succeeded" and len(sent["attempts"]) == 1
+    waiting.refresh_from_db()
+    assert waiting.status == WebhookDeliveryStatus.FAILED
+    assert waiting.last_error == "The endpoint was deleted before this delivery was sent."
+    assert waiting.attempts.count() == 0
+    replay = caller.client.post(f"/api/v1/webhook-deliveries/{waiting.pk}/replay/")
+    assert replay.status_code == 409
+    # New events no longer create deliveries for it.
+    with django_capture_on_commit_callbacks(execute=True):
+        _publish(caller, uuid.uuid4(), 3)
+    assert WebhookDelivery.objects.count() == 2
+    assert len(receiver.requests) == 1
 
 
 @pytest.fixture
