@@ -43,8 +43,10 @@ ENDPOINT_DISABLED_EVENT = "webhook_endpoint.disabled"
 RESPONSE_BODY_LIMIT = 2048
 CONNECT_TIMEOUT = 5.0
 TOTAL_TIMEOUT = 10.0
-# Delay before attempt n+1 after attempt n failed: about 27 hours over 8 attempts.
-BACKOFF_SECONDS = (5, 300, 1800, 7200, 18000, 36000, 36000)
+# Retries due within this many seconds are also queued with a countdown, so they go out on
+# time without waiting for the due job; later ones are left to the job (a broker holding
+# hours-long countdowns would redeliver them after its visibility timeout).
+RETRY_COUNTDOWN_MAX_SECONDS = 600
 
 
 class UnsafeUrl(ValueError):
@@ -194,6 +196,19 @@ def webhook_deliveries_create(*, event: Event) -> list[WebhookDelivery]:
     return WebhookDelivery.objects.bulk_create(deliveries) if deliveries else []
 
 
+def _schedule_retry(delivery_id: uuid.UUID, due: dt.datetime) -> None:
+    from realtime.tasks import webhook_send
+
+    # A little late rather than early: an early attempt is refused as "backing off".
+    countdown = (due - timezone.now()).total_seconds() + 0.05
+    if countdown > RETRY_COUNTDOWN_MAX_SECONDS:
+        return
+    try:
+        webhook_send.apply_async((str(delivery_id),), countdown=max(countdown, 0))
+    except Exception:  # the due job sends it
+        logger.warning("webhook_retry_enqueue_failed", delivery_id=str(delivery_id), exc_info=True)
+
+
 def webhook_deliveries_enqueue(delivery_ids: Iterable[uuid.UUID]) -> None:
     """Nudge the worker; if the broker is down the due job sends them later."""
     from realtime.tasks import webhook_send
@@ -233,7 +248,8 @@ def _next_in_chain(delivery: WebhookDelivery) -> list[uuid.UUID]:
 
 def _backoff(attempt: int) -> dt.timedelta:
     # The fixed ladder, with ±20 % jitter so a recovering receiver is not hit all at once.
-    base = BACKOFF_SECONDS[min(max(attempt - 1, 0), len(BACKOFF_SECONDS) - 1)]
+    ladder = settings.WEBHOOK_BACKOFF_SECONDS
+    base = ladder[min(max(attempt - 1, 0), len(ladder) - 1)]
     return dt.timedelta(seconds=base * random.uniform(0.8, 1.2))  # noqa: S311
 
 
@@ -414,6 +430,8 @@ def _record(
             finished = False
             locked.last_error = error
             locked.next_attempt_at = timezone.now() + _backoff(locked.attempt_count)
+            retry_id, retry_at = locked.pk, locked.next_attempt_at
+            transaction.on_commit(lambda: _schedule_retry(retry_id, retry_at))
         locked.save()
         endpoint.save(
             update_fields=[

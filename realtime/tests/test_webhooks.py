@@ -423,6 +423,48 @@ def test_a_real_worker_sends_the_webhook(
         time.sleep(0.1)
 
 
+@pytest.mark.services
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_outlasts_a_failing_receiver_and_everything_arrives_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    settings: Any,
+    make_caller: MakeCaller,
+    receiver: Receiver,
+) -> None:
+    """The receiver answers 500 to its first requests, then recovers. Every event reaches it,
+    signed, in order per subject, retried by the worker on its own (no due job runs here)."""
+    monkeypatch.setenv("WEBHOOK_BACKOFF_SECONDS", "0.3,0.5,0.8")  # the day, compressed
+    monkeypatch.setenv("WEBHOOK_MAX_ATTEMPTS", "8")
+    request.getfixturevalue("webhook_worker")
+    receiver.fail_first = 4
+    caller = make_caller()
+    secret = _endpoint(caller, receiver.url)["secret"]
+    first, second = uuid.uuid4(), uuid.uuid4()
+    for n in range(3):
+        _publish(caller, first, n)
+        _publish(caller, second, 10 + n)
+    ok = receiver.wait_for(6, timeout=60)
+    received = _verified(secret, ok)
+    assert len(received) == 6
+    by_subject: dict[str, list[int]] = {}
+    for message in received:
+        by_subject.setdefault(message["data"]["subject_id"], []).append(message["data"]["n"])
+    assert by_subject == {str(first): [0, 1, 2], str(second): [10, 11, 12]}
+    assert receiver.failures == 4
+    _verified(secret, receiver.requests)  # the failed attempts were signed too
+    deadline = time.monotonic() + 10
+    while WebhookDelivery.objects.exclude(status=WebhookDeliveryStatus.SUCCEEDED).exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    codes = sorted(
+        WebhookDelivery.objects.values_list("attempts__status_code", flat=True),
+        key=lambda code: code or 0,
+    )
+    assert codes.count(500) == 4 and codes.count(200) == 6
+
+
 @pytest.mark.django_db
 def test_broker_down_loses_nothing_the_due_job_sends_later(
     make_caller: MakeCaller,
