@@ -6,19 +6,33 @@ ends up in the process's memory (upstream issue django/daphne#483). This server 
 spooled file away from daphne's request and feeds it to the application one chunk per
 `receive()`, so memory stays flat whatever the upload's size. Everything else is daphne:
 `python -m enterprise_suite.server` takes daphne's command-line arguments.
+
+On SIGTERM it drains instead of cancelling everything at once: it stops accepting connections,
+closes WebSockets with 1001 (going away: clients reconnect to another task and resume), and
+gives HTTP requests in flight up to `WEB_DRAIN_SECONDS` to finish before daphne cancels what
+is left.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import logging
+import os
+import time
 from functools import partial
 from typing import IO, Any
 
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol
+from twisted.internet import defer
 
 BODY_CHUNK_SIZE = 1024 * 1024
+WEBSOCKET_GOING_AWAY = 1001
+DRAIN_POLL_SECONDS = 0.1
+
+logger = logging.getLogger(__name__)
 
 
 class OnDemandBodyQueue(asyncio.Queue[dict[str, Any]]):
@@ -54,6 +68,54 @@ class OnDemandBodyQueue(asyncio.Queue[dict[str, Any]]):
 
 
 class StreamingBodyServer(Server):
+    def listen_success(self, port: Any) -> None:
+        self.__dict__.setdefault("ports", []).append(port)
+        super().listen_success(port)
+
+    def kill_all_applications(self) -> defer.Deferred[Any]:
+        # Twisted waits for this Deferred before the reactor stops: drain first, then let
+        # daphne cancel whatever is still running.
+        drained = defer.Deferred.fromFuture(asyncio.ensure_future(self.drain()))
+        drained.addErrback(lambda failure: logger.error("drain failed: %s", failure.value))
+        drained.addBoth(lambda _: Server.kill_all_applications(self))
+        return drained
+
+    async def drain(self) -> None:
+        deadline = time.monotonic() + float(os.environ.get("WEB_DRAIN_SECONDS", "20"))
+        for port in self.__dict__.get("ports", []):
+            port.stopListening()
+        for protocol in list(self.connections):
+            if isinstance(protocol, WebSocketProtocol):
+                # Autobahn's public sendClose refuses 1001, the code RFC 6455 gives a server
+                # going down; its frame-level method sends it.
+                protocol.sendCloseFrame(
+                    code=WEBSOCKET_GOING_AWAY, reasonUtf8=b"server shutting down"
+                )
+        # Until every request in flight has answered and every WebSocket has finished its
+        # closing handshake (so clients see the close code, not a reset), or time is up.
+        while (self._requests_in_flight() or self._websockets_open()) and (
+            time.monotonic() < deadline
+        ):
+            await asyncio.sleep(DRAIN_POLL_SECONDS)
+        logger.info("drained; %d request(s) still in flight", self._requests_in_flight())
+
+    def _websockets_open(self) -> int:
+        return sum(
+            1
+            for protocol in list(self.connections)
+            if isinstance(protocol, WebSocketProtocol)
+            and protocol.state != WebSocketProtocol.STATE_CLOSED
+        )
+
+    def _requests_in_flight(self) -> int:
+        return sum(
+            1
+            for protocol, details in list(self.connections.items())
+            if not isinstance(protocol, WebSocketProtocol)
+            and details.get("application_instance") is not None
+            and not details["application_instance"].done()
+        )
+
     def create_application(self, protocol: Any, scope: dict[str, Any]) -> OnDemandBodyQueue | None:
         assert "application_instance" not in self.connections[protocol]
         body = None
