@@ -138,6 +138,12 @@ def role_environment(role: str, environ: Mapping[str, str]) -> dict[str, str]:
         # SIGTERM starts Celery's soft shutdown (finish within the timeout, then requeue)
         # instead of a warm shutdown that waits for every task however long it runs.
         env.setdefault("REMAP_SIGTERM", "SIGQUIT")
+        # Prefork children write their metrics to files the main process serves together.
+        env.setdefault("WORKER_METRICS_PORT", "9100")
+        if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+            import tempfile
+
+            env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="prometheus-")
     return env
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from enterprise_suite import metrics
 from realtime.events import organization_group
 from realtime.selectors import event_list, event_message
 
@@ -65,12 +66,14 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         # Echo a non-secret subprotocol if the client offered one alongside its token.
         chosen = next((p for p in subprotocols if not p.startswith("bearer.")), None)
         await self.accept(subprotocol=chosen)
+        metrics.WEBSOCKET_CLIENTS.inc()
         self.heartbeat = asyncio.ensure_future(self._heartbeat())
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             self.heartbeat.cancel()
+            metrics.WEBSOCKET_CLIENTS.dec()
 
     async def _heartbeat(self) -> None:
         with contextlib.suppress(asyncio.CancelledError):

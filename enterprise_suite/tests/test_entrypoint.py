@@ -198,6 +198,7 @@ def _worker(roles: Callable[..., Role], queue: str, **env: str) -> Role:
         "--include=enterprise_suite.tests.shutdown_tasks",
         CELERY_QUEUES=queue,
         CELERY_CONCURRENCY="1",
+        WORKER_METRICS_PORT=str(_free_port()),
         **env,
     )
     worker.wait_for(lambda: "ready." in worker.log(), "worker ready")
