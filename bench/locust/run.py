@@ -43,7 +43,7 @@ from bench.common import (  # noqa: E402
 )
 
 ENTRYPOINT = [sys.executable, "-m", "enterprise_suite.entrypoint"]
-SUBMITTABLE_RELEASES = 400
+SUBMITTABLE_PER_RUN = 300  # each mix run submits releases no earlier run has submitted
 
 
 def environment() -> dict[str, str]:
@@ -74,7 +74,7 @@ def environment() -> dict[str, str]:
     return env
 
 
-def prepare(env: dict[str, str]) -> dict[str, str]:
+def prepare(env: dict[str, str], runs: int) -> dict[str, str]:
     """Create, migrate (entrypoint `migrate` role) and seed the load database; the locust env."""
     import subprocess
 
@@ -103,7 +103,7 @@ def prepare(env: dict[str, str]) -> dict[str, str]:
     reads = [str(pk) for pk in Release.objects.values_list("pk", flat=True)]
     submittable = [
         str(submittable_release(owner.organization, tracks=2).pk)
-        for _ in range(SUBMITTABLE_RELEASES)
+        for _ in range(SUBMITTABLE_PER_RUN * runs)
     ]
     return {
         "LOAD_TOKEN": token,
@@ -208,11 +208,14 @@ def main() -> int:
     env = environment()
     print("preparing the load database (migrate role, seed)...", flush=True)
     started = time.monotonic()
-    locust_env = {**env, **prepare(env)}
+    locust_env = {**env, **prepare(env, runs=len(args.users))}
+    pool = locust_env.pop("LOAD_SUBMITTABLE").split(",")
     print(f"  ready in {time.monotonic() - started:.0f}s", flush=True)
     with stack(env) as base_url:
-        for users in args.users:
-            mix = locust(base_url, users, args.seconds, locust_env, baseline=False)
+        for run, users in enumerate(args.users):
+            own = pool[run * SUBMITTABLE_PER_RUN : (run + 1) * SUBMITTABLE_PER_RUN]
+            run_env = {**locust_env, "LOAD_SUBMITTABLE": ",".join(own)}
+            mix = locust(base_url, users, args.seconds, run_env, baseline=False)
             base = locust(base_url, users, max(args.seconds // 2, 15), locust_env, baseline=True)
             print(f"\n{users} users, {args.seconds}s mix (latency in ms)")
             print(HEADER)
