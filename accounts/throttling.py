@@ -9,29 +9,15 @@ embedded profile (no Redis) falls back to DRF's cache-based throttle on local me
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
-import redis
 from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import ApiToken
-
-_client: redis.Redis | None = None
-_client_lock = threading.Lock()
-
-
-def shared_redis() -> redis.Redis:
-    """One client (and connection pool) per process."""
-    global _client
-    if _client is None:
-        with _client_lock:
-            if _client is None:
-                _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-    return _client
+from enterprise_suite.redis_client import shared_redis
 
 
 class TokenRateThrottle(SimpleRateThrottle):

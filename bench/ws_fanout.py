@@ -8,8 +8,9 @@ This creates its own database (`enterprise_suite_ws_bench`, migrated), uses Redi
 (channel prefix `ws-bench`), seeds an organization and an owner token, raises RLIMIT_NOFILE to
 its hard limit (the servers inherit it), and then, for each server in turn:
 
-* starts it: the project's server (`python -m enterprise_suite.server`, channels-redis as
-  configured in settings) or the baseline (this script with `--baseline-server`: a
+* starts it: the project's server (`python -m enterprise_suite.server`: one Redis pub/sub
+  subscription per process hands each event, encoded once, to every local connection; see
+  `realtime/stream.py`) or the baseline (this script with `--baseline-server`: a
   `websockets` server that subscribes to one Redis pub/sub channel and `broadcast`s each
   message to every connection);
 * opens `--clients` WebSocket connections from this process (one asyncio loop, a limited number
@@ -18,16 +19,10 @@ its hard limit (the servers inherit it), and then, for each server in turn:
 * publishes `--events` events, `--interval` apart, from a thread: the project through
   `realtime.events.publish` inside `transaction.atomic()`, the baseline by writing the same
   `Event` row in a transaction and then `PUBLISH`ing its `event_message` JSON. The commit time
-  is taken by an `on_commit` callback registered before the event's own (so it does not count
-  the fan-out call); each client records `time.time()` when a frame with the event's id
+  is taken by an `on_commit` callback registered before the event's own (so the fan-out call
+  counts in the latency); each client records `time.time()` when a frame with the event's id
   arrives. Latency = arrival - commit, over every (client, event) pair; "all" is the time until
   the event reached its last client.
-
-`--layer NAME=JSON` adds project-server runs whose channel layer `CONFIG` is updated with JSON
-(and `BACKEND` replaced if the JSON has one), in the server and in the publisher alike; e.g.
-`--layer pubsub='{"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"}'`. Those servers
-run through this script (`--project-server`), which applies the change to Django's settings and
-then starts `enterprise_suite.server` unchanged.
 
     .venv/bin/python bench/ws_fanout.py [--clients 1000] [--events 20]
 
@@ -66,7 +61,6 @@ from bench.common import (
     Server,
     bench_environment,
     create_database,
-    daphne_args,
     free_port,
     migrate,
     postgres_target,
@@ -78,39 +72,12 @@ DATABASE_NAME = "enterprise_suite_ws_bench"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 PREFIX = "ws-bench"
 BASELINE_CHANNEL = f"{PREFIX}:baseline"
-LAYER_ENV = "WS_FANOUT_LAYER"  # JSON applied to CHANNEL_LAYERS["default"] by --project-server
 TARGET_P99_MS = 250.0
 TARGET_RATIO = 2.0
 MIN_ARRIVED = 0.99
 
 
 # --- The servers' side ---------------------------------------------------------------------
-
-
-def apply_layer(override: dict[str, Any]) -> None:
-    """Update the configured channel layer with `override` (Django settings must be loaded)."""
-    from channels.layers import channel_layers
-    from django.conf import settings
-
-    layer: dict[str, Any] = dict(settings.CHANNEL_LAYERS["default"])
-    override = dict(override)
-    if "BACKEND" in override:
-        layer["BACKEND"] = override.pop("BACKEND")
-    layer["CONFIG"] = {**layer.get("CONFIG", {}), **override}
-    settings.CHANNEL_LAYERS = {**settings.CHANNEL_LAYERS, "default": layer}
-    channel_layers.backends.pop("default", None)  # built again from the new settings
-
-
-def run_project_server(daphne_argv: list[str]) -> None:
-    """`python -m enterprise_suite.server` with the channel layer changed by $WS_FANOUT_LAYER."""
-    import django
-
-    django.setup()
-    apply_layer(json.loads(os.environ.get(LAYER_ENV) or "{}"))
-    from enterprise_suite.server import StreamingBodyCommandLine
-
-    sys.argv = ["enterprise_suite.server", *daphne_argv]
-    StreamingBodyCommandLine.entrypoint()
 
 
 async def baseline_server(port: int, redis_url: str, channel: str) -> None:
@@ -416,16 +383,13 @@ async def run(
     options: argparse.Namespace, env: dict[str, str], organization_id: uuid.UUID, token: str
 ) -> list[Result]:
     results: list[Result] = []
-    # One thread publishes; async_to_sync in publish's after-commit makes its own loop there.
+    # One thread publishes: Django's ORM is sync-only.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publisher")
     script = str(Path(__file__).resolve())
     try:
-        runs: list[tuple[str, dict[str, Any] | None]] = [("project server", None)]
-        runs += [(f"project server [{n}]", layer) for n, layer in options.layer]
-        runs.append(("minimal server", None))
-        for name, layer in runs:
+        for name in ("project server", "minimal server"):
             port = free_port()
-            server_env = dict(env)
+            command = None
             if name == "minimal server":
                 command = [
                     str(BIN / "python"),
@@ -441,14 +405,9 @@ async def run(
                 )
                 uri = f"ws://{HOST}:{port}/"
             else:
-                command = None
-                if layer is not None:
-                    server_env[LAYER_ENV] = json.dumps(layer)
-                    command = [str(BIN / "python"), script, "--project-server", *daphne_args(port)]
-                await asyncio.get_running_loop().run_in_executor(executor, apply_layer, layer or {})
                 publish = publish_project
                 uri = f"ws://{HOST}:{port}/ws/events/"
-            with web_server(server_env, port, command=command, stop_timeout=10) as server:
+            with web_server(env, port, command=command, stop_timeout=10) as server:
                 try:
                     result = await measure(
                         name, uri, token, publish, organization_id, options, executor
@@ -503,25 +462,13 @@ def summary(results: list[Result]) -> str:
 # --- Entry point -----------------------------------------------------------------------------
 
 
-def layer_option(value: str) -> tuple[str, dict[str, Any]]:
-    name, _, config = value.partition("=")
-    parsed = json.loads(config)
-    if not name or not isinstance(parsed, dict):
-        raise argparse.ArgumentTypeError("expected NAME=JSON object")
-    return name, parsed
-
-
 def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] == "--project-server":
-        run_project_server(sys.argv[2:])
-        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--interval", type=float, default=0.2, help="seconds between events")
     parser.add_argument("--concurrency", type=int, default=50, help="handshakes at a time")
     parser.add_argument("--drain", type=float, default=10, help="seconds to wait for stragglers")
-    parser.add_argument("--layer", type=layer_option, action="append", default=[])
     parser.add_argument("--baseline-server", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--redis", default=REDIS_URL, help=argparse.SUPPRESS)

@@ -231,6 +231,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Redis pub/sub channel prefix of the live event stream (realtime/stream.py).
+EVENT_STREAM_PREFIX = env.str(
+    "EVENT_STREAM_PREFIX", default=env.str("CHANNELS_PREFIX", default="asgi")
+)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache+memory://")
@@ -386,6 +390,10 @@ DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=900)
 # Endpoints may not point at loopback, link-local or private addresses unless this is set.
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Delay before attempt n+1 after attempt n failed (±20 % jitter): about 27 hours over 8 attempts.
+WEBHOOK_BACKOFF_SECONDS = env.list(
+    "WEBHOOK_BACKOFF_SECONDS", cast=float, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
+)
 # An endpoint is disabled after this many deliveries in a row were abandoned.
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
 WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)

@@ -16,6 +16,7 @@ from realtime.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from realtime.webhooks import (
     UnsafeUrl,
     webhook_delivery_replay,
+    webhook_endpoint_delete,
     webhook_secret_generate,
     webhook_url_check,
 )
@@ -44,6 +45,17 @@ class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
     list_filter = ["is_active", "organization"]
     search_fields = ["url", "description"]
     readonly_fields = ["consecutive_failures", "disabled_at", "disabled_reason"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEndpoint]:
+        return super().get_queryset(request).filter(deleted_at__isnull=True)
+
+    # Deleting keeps the endpoint's delivery log, as over the API.
+    def delete_model(self, request: HttpRequest, obj: WebhookEndpoint) -> None:
+        webhook_endpoint_delete(endpoint=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        for endpoint in queryset:
+            webhook_endpoint_delete(endpoint=endpoint)
 
     def save_model(
         self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool

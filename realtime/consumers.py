@@ -20,8 +20,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from enterprise_suite import metrics
-from realtime.events import organization_group
 from realtime.selectors import event_list, event_message
+from realtime.stream import hub
 
 # Application close codes (4000-4999 are free for applications).
 CLOSE_UNAUTHENTICATED = 4401
@@ -31,17 +31,26 @@ SENT_MEMORY = 10000
 
 
 @database_sync_to_async
-def _missed(organization_id: str, after_id: int, releases: set[str] | None) -> list[dict[str, Any]]:
+def _missed(
+    organization_id: str, after_id: int, releases: set[str] | None
+) -> list[tuple[int, str]]:
     events = event_list(
         organization_id=uuid.UUID(organization_id),
         after_id=after_id,
         release_ids=[uuid.UUID(r) for r in releases] if releases is not None else None,
     )
-    return [event_message(event) for event in events[:REPLAY_LIMIT]]
+    return [(event.id, json.dumps(event_message(event))) for event in events[:REPLAY_LIMIT]]
 
 
 class EventStreamConsumer(AsyncJsonWebsocketConsumer):
-    """Streams the caller's organization's events, never another's."""
+    """Streams the caller's organization's events, never another's.
+
+    Live events come from the process's `EventHub` (one Redis subscription for all
+    connections, each event encoded once), not from a channel-layer group, so the consumer
+    needs no channel of its own.
+    """
+
+    channel_layer_alias = "__event_stream_has_no_channel_layer__"
 
     async def connect(self) -> None:
         token = self.scope.get("api_token")
@@ -58,20 +67,26 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         # "id <= last": transactions may commit out of id order.
         self.sent_ids: set[int] = set()
         self.sent_order: deque[int] = deque(maxlen=SENT_MEMORY)
+        # While True, live events wait in `buffered` (during the handshake and a replay).
         self.replaying = False
-        self.buffered: list[dict[str, Any]] = []
-        self.group = organization_group(self.organization_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.buffered: list[tuple[int, str]] = []
         subprotocols = self.scope.get("subprotocols") or []
         # Echo a non-secret subprotocol if the client offered one alongside its token.
         chosen = next((p for p in subprotocols if not p.startswith("bearer.")), None)
+        # Joined before the handshake completes, so whatever the client does once connected
+        # the live subscription is already there; events that come before the accept wait.
+        self.replaying = True
+        self.hub = hub()
+        await self.hub.join(self.organization_id, self)
         await self.accept(subprotocol=chosen)
-        metrics.WEBSOCKET_CLIENTS.inc()
+        await self._release_buffer()
+        metrics.WEBSOCKET_CLIENTS.inc()  # paired with the dec in disconnect (heartbeat set)
         self.heartbeat = asyncio.ensure_future(self._heartbeat())
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if hasattr(self, "hub"):
+            self.hub.leave(self.organization_id, self)
+        if hasattr(self, "heartbeat"):
             self.heartbeat.cancel()
             metrics.WEBSOCKET_CLIENTS.dec()
 
@@ -128,33 +143,44 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
                 "invalid_resume", "after must be the last event id you saw (an integer)."
             )
             return
+        await self._replay(after)
+        await self.send_json({"type": "resumed", "data": {"last_id": self.last_sent}})
+
+    async def _replay(self, after: int) -> None:
         # Live events that arrive while the backlog is read wait in a buffer, so the client
         # sees every event once, in order.
         self.replaying = True
         try:
-            for message in await _missed(self.organization_id, after, self.releases):
-                await self._send_event(message)
+            for event_id, text in await _missed(self.organization_id, after, self.releases):
+                await self._send_event(event_id, text)
         finally:
-            self.replaying = False
-            buffered, self.buffered = self.buffered, []
-            for message in buffered:
-                await self._send_event(message)
-        await self.send_json({"type": "resumed", "data": {"last_id": self.last_sent}})
+            await self._release_buffer()
+
+    async def _release_buffer(self) -> None:
+        self.replaying = False
+        buffered, self.buffered = self.buffered, []
+        for event_id, text in buffered:
+            await self._send_event(event_id, text)
 
     # --- out -----------------------------------------------------------------------------------
 
-    async def event_message(self, message: dict[str, Any]) -> None:
-        """A live event from the organization's group."""
-        event = message["event"]
-        if self.releases is not None and message.get("release_id") not in self.releases:
+    async def stream_event(self, event_id: int, release_id: str | None, text: str) -> None:
+        """A live event of the organization, already encoded (called by the hub)."""
+        if self.releases is not None and release_id not in self.releases:
             return
         if self.replaying:
-            self.buffered.append(event)
+            self.buffered.append((event_id, text))
             return
-        await self._send_event(event)
+        await self._send_event(event_id, text)
 
-    async def _send_event(self, event: dict[str, Any]) -> None:
-        event_id = event["id"]
+    async def stream_catch_up(self, after_id: int) -> None:
+        """The hub lost its subscription for a while: send what was committed meanwhile
+        (after the newest event this connection or the hub had seen)."""
+        after = max(self.last_sent, after_id)
+        if after and not self.replaying:
+            await self._replay(after)
+
+    async def _send_event(self, event_id: int, text: str) -> None:
         if event_id in self.sent_ids:
             return  # already sent by the replay or live
         if len(self.sent_order) == self.sent_order.maxlen:
@@ -162,7 +188,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         self.sent_order.append(event_id)
         self.sent_ids.add(event_id)
         self.last_sent = max(self.last_sent, event_id)
-        await self.send_json(event)
+        await self.send(text_data=text)
 
     async def send_error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "data": {"code": code, "message": message}})

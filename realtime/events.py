@@ -2,7 +2,8 @@
 
 `publish` writes the `Event` row in the caller's transaction, so the event exists exactly when
 the change does, together with its webhook delivery rows (the webhook outbox). Fan-out
-(WebSocket stream, webhook send tasks) happens after commit in `_after_commit`.
+(the live stream in `realtime.stream`, webhook send tasks) happens after commit in
+`_after_commit`.
 """
 
 from __future__ import annotations
@@ -20,39 +21,18 @@ from realtime.webhooks import webhook_deliveries_create
 logger = structlog.get_logger(__name__)
 
 
-def organization_group(organization_id: Any) -> str:
-    return f"events.{organization_id}"
+def _after_commit(event: Event, webhook_delivery_ids: list[uuid.UUID]) -> None:
+    """Enqueue the event's webhook deliveries and push it to the live WebSocket streams.
 
-
-def _after_commit(event_id: int, webhook_delivery_ids: list[uuid.UUID] | None = None) -> None:
-    """Enqueue the event's webhook deliveries and push it to the organization's WebSocket group.
-
-    If the broker or the channel layer is unreachable nothing is lost: the event and its
-    delivery rows are in the tables; `resume` and the due-webhooks job pick them up from there.
+    If the broker or Redis is unreachable nothing is lost: the event and its delivery rows are
+    in the tables; the pending-stream and due-webhooks jobs (and `resume`) send them later.
     """
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    from realtime.selectors import event_message
+    from realtime.stream import stream_publish
     from realtime.webhooks import webhook_deliveries_enqueue
 
     if webhook_delivery_ids:
         webhook_deliveries_enqueue(webhook_delivery_ids)
-    event = Event.objects.filter(pk=event_id).first()
-    layer = get_channel_layer()
-    if event is None or layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(
-            organization_group(event.organization_id),
-            {
-                "type": "event.message",
-                "event": event_message(event),
-                "release_id": str(event.release_id),
-            },
-        )
-    except Exception:  # the outbox keeps it; resume delivers it later
-        logger.warning("event_fanout_failed", event_id=event_id, exc_info=True)
+    stream_publish(event)
 
 
 def publish(
@@ -78,5 +58,5 @@ def publish(
     # outage between commit and the after-commit hook loses no webhook.
     delivery_ids = [delivery.pk for delivery in webhook_deliveries_create(event=event)]
     metrics.event_published(type=type)
-    transaction.on_commit(lambda: _after_commit(event.pk, delivery_ids))
+    transaction.on_commit(lambda: _after_commit(event, delivery_ids))
     return event

@@ -25,10 +25,17 @@ class Event(models.Model):
     )
     data = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set only when the live fan-out failed (Redis unreachable): such events are published again.
+    stream_pending = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["organization", "id"], name="event_org_id")]
+        indexes = [
+            models.Index(fields=["organization", "id"], name="event_org_id"),
+            models.Index(
+                fields=["id"], condition=models.Q(stream_pending=True), name="event_stream_pending"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.id} {self.type} {self.subject_type}:{self.subject_id}"
@@ -84,6 +91,8 @@ class WebhookEndpoint(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=255, blank=True)
+    # Deleting keeps the row (inactive, hidden from the API) so its delivery log survives.
+    deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -91,7 +100,7 @@ class WebhookEndpoint(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return self.url
+        return f"{self.url} (deleted)" if self.deleted_at else self.url
 
     def subscribes_to(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types

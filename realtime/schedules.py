@@ -14,5 +14,11 @@ SCHEDULES = (
         30,
         "Send webhook deliveries whose backoff has passed or whose send was interrupted.",
     ),
+    Schedule(
+        "realtime: stream pending events",
+        "realtime.events_stream_pending",
+        30,
+        "Publish to the live streams the events whose fan-out failed while Redis was down.",
+    ),
 )
 SCHEDULE_PREFIX = "realtime: "

@@ -27,3 +27,11 @@ def inbound_webhook_process(inbound_id: int) -> str | None:
 
     inbound = process(inbound_id=inbound_id)
     return inbound.error if inbound else None
+
+
+@shared_task(name="realtime.events_stream_pending")
+def events_stream_pending() -> int:
+    """Publish again the events whose live fan-out failed while Redis was unreachable."""
+    from realtime.stream import stream_publish_pending
+
+    return stream_publish_pending()

@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 from django.conf import settings
@@ -44,8 +44,10 @@ ENDPOINT_DISABLED_EVENT = "webhook_endpoint.disabled"
 RESPONSE_BODY_LIMIT = 2048
 CONNECT_TIMEOUT = 5.0
 TOTAL_TIMEOUT = 10.0
-# Delay before attempt n+1 after attempt n failed: about 27 hours over 8 attempts.
-BACKOFF_SECONDS = (5, 300, 1800, 7200, 18000, 36000, 36000)
+# Retries due within this many seconds are also queued with a countdown, so they go out on
+# time without waiting for the due job; later ones are left to the job (a broker holding
+# hours-long countdowns would redeliver them after its visibility timeout).
+RETRY_COUNTDOWN_MAX_SECONDS = 600
 
 
 class UnsafeUrl(ValueError):
@@ -70,27 +72,31 @@ def _address_forbidden(address: str) -> bool:
     )
 
 
-def webhook_url_check(url: str) -> None:
+def webhook_url_check(url: str) -> str | None:
     """Refuse URLs that are not http(s) or resolve to loopback, link-local or private networks.
 
-    Runs at creation and again before every send, because DNS answers change.
+    Runs at creation and again before every send, because DNS answers change. Returns the
+    checked address the send must connect to (None when private networks are allowed): were
+    the client to resolve the name again, a DNS answer changed in between (rebinding) could
+    point it inside.
     """
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise UnsafeUrl("Only http and https URLs with a host are allowed.")
     if settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
-        return
+        return None
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, ValueError) as exc:
         raise UnsafeUrl(f"The host {parts.hostname} does not resolve.") from exc
-    for info in infos:
-        if _address_forbidden(str(info[4][0])):
-            raise UnsafeUrl(
-                f"The host {parts.hostname} resolves to a private, loopback or link-local "
-                "address, which webhooks may not reach."
-            )
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses or any(_address_forbidden(address) for address in addresses):
+        raise UnsafeUrl(
+            f"The host {parts.hostname} resolves to a private, loopback or link-local "
+            "address, which webhooks may not reach."
+        )
+    return addresses[0]
 
 
 def _validated_url(url: str) -> str:
@@ -143,6 +149,30 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpo
     return endpoint
 
 
+ENDPOINT_DELETED_ERROR = "The endpoint was deleted before this delivery was sent."
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Stop sending to the endpoint and hide it, keeping its deliveries and attempts as the
+    record of what was sent; deliveries still waiting are closed as failed, with the reason."""
+    locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if locked.deleted_at is None:
+        now = timezone.now()
+        locked.deleted_at = now
+        locked.is_active = False
+        locked.save(update_fields=["deleted_at", "is_active", "updated_at"])
+        WebhookDelivery.objects.filter(
+            endpoint=locked, status=WebhookDeliveryStatus.PENDING
+        ).update(
+            status=WebhookDeliveryStatus.FAILED,
+            next_attempt_at=None,
+            lease_expires_at=None,
+            last_error=ENDPOINT_DELETED_ERROR,
+        )
+    return locked
+
+
 # --- The outbox ---------------------------------------------------------------------------------
 
 
@@ -165,6 +195,19 @@ def webhook_deliveries_create(*, event: Event) -> list[WebhookDelivery]:
         if endpoint.subscribes_to(event.type)
     ]
     return WebhookDelivery.objects.bulk_create(deliveries) if deliveries else []
+
+
+def _schedule_retry(delivery_id: uuid.UUID, due: dt.datetime) -> None:
+    from realtime.tasks import webhook_send
+
+    # A little late rather than early: an early attempt is refused as "backing off".
+    countdown = (due - timezone.now()).total_seconds() + 0.05
+    if countdown > RETRY_COUNTDOWN_MAX_SECONDS:
+        return
+    try:
+        webhook_send.apply_async((str(delivery_id),), countdown=max(countdown, 0))
+    except Exception:  # the due job sends it
+        logger.warning("webhook_retry_enqueue_failed", delivery_id=str(delivery_id), exc_info=True)
 
 
 def webhook_deliveries_enqueue(delivery_ids: Iterable[uuid.UUID]) -> None:
@@ -206,7 +249,8 @@ def _next_in_chain(delivery: WebhookDelivery) -> list[uuid.UUID]:
 
 def _backoff(attempt: int) -> dt.timedelta:
     # The fixed ladder, with ±20 % jitter so a recovering receiver is not hit all at once.
-    base = BACKOFF_SECONDS[min(max(attempt - 1, 0), len(BACKOFF_SECONDS) - 1)]
+    ladder = settings.WEBHOOK_BACKOFF_SECONDS
+    base = ladder[min(max(attempt - 1, 0), len(ladder) - 1)]
     return dt.timedelta(seconds=base * random.uniform(0.8, 1.2))  # noqa: S311
 
 
@@ -229,15 +273,40 @@ def webhook_headers(*, secret: str, message_id: str, body: str) -> dict[str, str
     }
 
 
-def _post(url: str, headers: dict[str, str], body: str) -> tuple[int, str]:
-    """POST once, with 5 s to connect and 10 s in all; no redirects (they could point inside)."""
+def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The URL with its host replaced by `address`, the Host header and the TLS server name
+    that keep the request (and certificate check) about the original host."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    extensions: dict[str, Any] = {}
+    if parts.scheme == "https":
+        extensions["sni_hostname"] = parts.hostname
+    return (
+        urlunsplit(parts._replace(netloc=netloc)),
+        {"Host": parts.netloc.rsplit("@", 1)[-1]},
+        extensions,
+    )
+
+
+def _post(
+    url: str, headers: dict[str, str], body: str, *, address: str | None = None
+) -> tuple[int, str]:
+    """POST once, with 5 s to connect and 10 s in all; no redirects (they could point inside).
+    With `address`, connect to that checked address rather than resolving the host again."""
     import httpx
 
     deadline = time.monotonic() + TOTAL_TIMEOUT
     timeout = httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT)
+    extensions: dict[str, Any] = {}
+    if address is not None:
+        url, host_header, extensions = _pinned(url, address)
+        headers = {**headers, **host_header}
     with (
         httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
-        client.stream("POST", url, headers=headers, content=body.encode()) as response,
+        client.stream(
+            "POST", url, headers=headers, content=body.encode(), extensions=extensions
+        ) as response,
     ):
         chunks, size = [], 0
         for chunk in response.iter_bytes():
@@ -292,9 +361,9 @@ def webhook_delivery_send(*, delivery_id: str, force: bool = False) -> WebhookDe
     status_code: int | None = None
     response_body = error = ""
     try:
-        webhook_url_check(endpoint.url)
+        address = webhook_url_check(endpoint.url)
         headers = webhook_headers(secret=endpoint.secret, message_id=delivery.message_id, body=body)
-        status_code, response_body = _post(endpoint.url, headers, body)
+        status_code, response_body = _post(endpoint.url, headers, body, address=address)
         if not 200 <= status_code < 300:
             error = f"HTTP {status_code}"
     except UnsafeUrl as exc:
@@ -362,6 +431,8 @@ def _record(
             finished = False
             locked.last_error = error
             locked.next_attempt_at = timezone.now() + _backoff(locked.attempt_count)
+            retry_id, retry_at = locked.pk, locked.next_attempt_at
+            transaction.on_commit(lambda: _schedule_retry(retry_id, retry_at))
         locked.save()
         endpoint.save(
             update_fields=[
@@ -419,6 +490,8 @@ def webhook_delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
         )
         if locked.status == WebhookDeliveryStatus.PENDING:
             raise Conflict("This delivery is still pending; it will be sent on its own.")
+        if locked.endpoint.deleted_at is not None:
+            raise Conflict("The endpoint was deleted; its deliveries cannot be replayed.")
         if not locked.endpoint.is_active:
             raise Conflict("The endpoint is disabled; enable it before replaying.")
         locked.status = WebhookDeliveryStatus.PENDING
@@ -451,7 +524,7 @@ def webhook_deliveries_send_due(*, limit: int = 500) -> int:
 
 
 def webhook_endpoint_list(*, organization_id: uuid.UUID) -> QuerySet[WebhookEndpoint]:
-    return WebhookEndpoint.objects.filter(organization_id=organization_id)
+    return WebhookEndpoint.objects.filter(organization_id=organization_id, deleted_at__isnull=True)
 
 
 def webhook_delivery_list(*, organization_id: uuid.UUID) -> QuerySet[WebhookDelivery]:

@@ -18,7 +18,7 @@ from lxml import etree
 
 from distribution.choices import DeliveryStatus
 from distribution.models import Delivery, Store
-from distribution.services.delivery import _set_status, store_transport
+from distribution.services.delivery import _set_status, delivery_lock, store_transport
 from distribution.transports import TransportError
 from enterprise_suite import metrics
 from enterprise_suite.errors import NotFound
@@ -72,12 +72,7 @@ def parse_acknowledgement(content: bytes) -> Acknowledgement:
 @transaction.atomic
 def delivery_acknowledge(*, store: Store, message_id: str, accepted: bool, text: str) -> Delivery:
     """Record a store's verdict on a delivered message. Idempotent: a repeat changes nothing."""
-    delivery = (
-        Delivery.objects.select_for_update(of=("self",))
-        .select_related("store")
-        .filter(store=store, message_id=message_id)
-        .first()
-    )
+    delivery = delivery_lock(store=store, message_id=message_id)
     if delivery is None:
         raise NotFound(f"No delivery with message id {message_id} to {store.code}.")
     target = DeliveryStatus.ACKNOWLEDGED if accepted else DeliveryStatus.REJECTED

@@ -58,7 +58,7 @@ from distribution.transports import (
     transport_for,
 )
 from enterprise_suite import metrics
-from enterprise_suite.errors import ApplicationError, InvalidTransition, ValidationFailed
+from enterprise_suite.errors import ApplicationError, InvalidTransition, NotFound, ValidationFailed
 from realtime.events import publish
 
 DONE = (DeliveryStatus.DELIVERED, DeliveryStatus.ACKNOWLEDGED)
@@ -205,6 +205,25 @@ def _sync_release_status(release_id: uuid.UUID) -> None:
         )
 
 
+def delivery_lock(*related: str, **lookup: Any) -> Delivery | None:
+    """Lock a delivery for a status change, its release first (call inside a transaction).
+
+    Approval, redelivery and takedown lock a release and then its deliveries, and a delivery's
+    status change may lock its release to recompute the release's status. Taking the release
+    first here as well keeps one lock order everywhere, so the two can never deadlock.
+    """
+    release_id = Delivery.objects.filter(**lookup).values_list("release_id", flat=True).first()
+    if release_id is None:
+        return None
+    list(Release.objects.select_for_update().filter(pk=release_id).values_list("pk", flat=True))
+    return (
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("store", *related)
+        .filter(**lookup)
+        .first()
+    )
+
+
 # --- Creating deliveries ----------------------------------------------------------------------
 
 
@@ -258,11 +277,14 @@ def deliveries_create(
                 "error": "",
             },
         )
-        if store.delivery_mode == DeliveryMode.RELEASE:
-            send_task.delay_on_commit(str(delivery.pk))  # type: ignore[attr-defined]
         created.append(delivery)
     if created:
         _sync_release_status(release.pk)
+    # Sends are registered after the release's own status event: eager tasks (embedded
+    # profile) run inside these commit hooks, and their events must not overtake it.
+    for delivery in created:
+        if delivery.store.delivery_mode == DeliveryMode.RELEASE:
+            send_task.delay_on_commit(str(delivery.pk))  # type: ignore[attr-defined]
     return created
 
 
@@ -320,7 +342,9 @@ def delivery_retry(*, delivery: Delivery) -> Delivery:
     """Start a failed (or rejected) delivery again, as a fresh attempt."""
     from distribution.tasks import delivery_send as send_task
 
-    locked = Delivery.objects.select_for_update().select_related("store").get(pk=delivery.pk)
+    locked = delivery_lock(pk=delivery.pk)
+    if locked is None:
+        raise NotFound("No such delivery.")
     if locked.status not in (DeliveryStatus.FAILED, DeliveryStatus.REJECTED):
         raise InvalidTransition(
             f"Only failed or rejected deliveries can be retried; this one is {locked.status}.",
@@ -346,12 +370,7 @@ def delivery_retry(*, delivery: Delivery) -> Delivery:
 def _claim(delivery_id: Any, task_id: str) -> tuple[Delivery, DeliveryAttempt] | None:
     now = timezone.now()
     with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(of=("self",))
-            .select_related("store", "release")
-            .filter(pk=delivery_id)
-            .first()
-        )
+        delivery = delivery_lock("release", pk=delivery_id)
         if delivery is None:
             return None
         runnable = delivery.status in (DeliveryStatus.QUEUED, DeliveryStatus.FAILED) or (
@@ -459,11 +478,8 @@ def _finish(
     **fields: Any,
 ) -> None:
     with transaction.atomic():
-        locked = (
-            Delivery.objects.select_for_update(of=("self",))
-            .select_related("store")
-            .get(pk=delivery.pk)
-        )
+        locked = delivery_lock(pk=delivery.pk)
+        assert locked is not None  # deliveries are never deleted while being sent
         _set_status(locked, to, error=error, lease_expires_at=None, **fields)
         finished_at = timezone.now()
         DeliveryAttempt.objects.filter(pk=attempt.pk).update(
@@ -536,11 +552,8 @@ def _send_batch(batch_id: str, claimed: list[tuple[Delivery, DeliveryAttempt]]) 
             )
             continue
         with transaction.atomic():
-            locked = (
-                Delivery.objects.select_for_update(of=("self",))
-                .select_related("store")
-                .get(pk=delivery.pk)
-            )
+            locked = delivery_lock(pk=delivery.pk)
+            assert locked is not None  # deliveries are never deleted while being sent
             _set_status(locked, DeliveryStatus.UPLOADING, message_xml=xml.decode())
         ready.append((delivery, attempt, xml, resources))
     if not ready:

@@ -3,7 +3,13 @@ transport with the marker last, acknowledged from the store's files; retries and
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -19,6 +25,7 @@ from distribution.services.acknowledgements import acknowledgements_poll
 from distribution.services.delivery import delivery_send
 from distribution.tests.media_files import make_jpeg, make_wav
 from distribution.tests.workflow_fixtures import submittable_release
+from realtime import stream
 from realtime.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -471,3 +478,54 @@ def test_preorder_date_becomes_a_preorder_deal(manager: Caller, stores: list[Sto
     starts = {d.text for d in root.iter("StartDate")}
     assert str(opens) in starts
     assert str(release.release_date) in starts
+
+
+class _Recorder:
+    """A live-stream member that keeps what it is sent, as a connected client would see it."""
+
+    def __init__(self) -> None:
+        self.frames: list[dict[str, Any]] = []
+
+    async def stream_event(self, event_id: int, release_id: str | None, text: str) -> None:
+        self.frames.append(json.loads(text))
+
+    async def stream_catch_up(self, after_id: int) -> None:
+        pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_live_stream_sees_the_release_status_before_its_deliveries_move(
+    manager: Caller,
+    stores: list[Store],
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """Embedded profile (eager tasks run inside the approval's commit hooks): a client must
+    still see approved -> queued -> delivering before any delivery starts packaging."""
+    settings.REDIS_URL = ""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    recorder = _Recorder()
+
+    async def join() -> None:
+        await stream.hub().join(manager.organization.pk, recorder)
+
+    asyncio.run_coroutine_threadsafe(join(), loop).result(timeout=5)
+    try:
+        # Real commits, so commit hooks run as they do in the embedded server.
+        release = _approved(manager, stores, lambda **_: contextlib.nullcontext())
+        events = Event.objects.filter(organization=manager.organization).order_by("id")
+        expected = list(events.values_list("id", flat=True))
+        deadline = time.monotonic() + 5
+        while len(recorder.frames) < len(expected) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+    received = [(f["type"], f["data"]["to"]) for f in recorder.frames]
+    assert [f["id"] for f in recorder.frames] == expected  # all of them, in order
+    delivering = received.index(("release.status_changed", "delivering"))
+    first_packaging = received.index(("delivery.status_changed", "packaging"))
+    assert delivering < first_packaging
+    assert received[-1] == ("release.status_changed", "delivered")
+    assert release.status == ReleaseStatus.DELIVERED

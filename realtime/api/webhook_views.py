@@ -102,6 +102,10 @@ class WebhookEndpointViewSet(
         )
         return Response(WebhookEndpointSerializer(endpoint).data)
 
+    def perform_destroy(self, instance: WebhookEndpoint) -> None:
+        """Deleted endpoints keep their delivery log (`webhook-deliveries`)."""
+        webhooks.webhook_endpoint_delete(endpoint=instance)
+
     @extend_schema(request=None, responses={200: WebhookEndpointWithSecretSerializer})
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request: Request, pk: str | None = None) -> Response:

@@ -366,8 +366,30 @@ def test_tenancy_capabilities_update_rotate_delete(
 
     rotated = caller.client.post(f"{endpoint_url}rotate-secret/").json()
     assert rotated["secret"].startswith("whsec_") and rotated["secret"] != created["secret"]
+    # A delivery still waiting when its endpoint is deleted is closed, not lost or sent.
+    with django_capture_on_commit_callbacks(execute=False):
+        _publish(caller, uuid.uuid4(), 2)
+    waiting = WebhookDelivery.objects.get(status=WebhookDeliveryStatus.PENDING)
     assert caller.client.delete(endpoint_url).status_code == 204
-    assert not WebhookEndpoint.objects.exists() and not WebhookDelivery.objects.exists()
+    assert caller.client.get(endpoint_url).status_code == 404
+    assert caller.client.get("/api/v1/webhook-endpoints/").json()["results"] == []
+    assert caller.client.delete(endpoint_url).status_code == 404
+    # Its delivery log stays readable; the waiting one says why it was never sent.
+    kept = caller.client.get("/api/v1/webhook-deliveries/").json()["results"]
+    assert {d["id"] for d in kept} == {str(delivery.pk), str(waiting.pk)}
+    sent = caller.client.get(delivery_url).json()
+    assert sent["status"] == "succeeded" and len(sent["attempts"]) == 1
+    waiting.refresh_from_db()
+    assert waiting.status == WebhookDeliveryStatus.FAILED
+    assert waiting.last_error == "The endpoint was deleted before this delivery was sent."
+    assert waiting.attempts.count() == 0
+    replay = caller.client.post(f"/api/v1/webhook-deliveries/{waiting.pk}/replay/")
+    assert replay.status_code == 409
+    # New events no longer create deliveries for it.
+    with django_capture_on_commit_callbacks(execute=True):
+        _publish(caller, uuid.uuid4(), 3)
+    assert WebhookDelivery.objects.count() == 2
+    assert len(receiver.requests) == 1
 
 
 @pytest.fixture
@@ -401,6 +423,48 @@ def test_a_real_worker_sends_the_webhook(
         time.sleep(0.1)
 
 
+@pytest.mark.services
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_outlasts_a_failing_receiver_and_everything_arrives_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    settings: Any,
+    make_caller: MakeCaller,
+    receiver: Receiver,
+) -> None:
+    """The receiver answers 500 to its first requests, then recovers. Every event reaches it,
+    signed, in order per subject, retried by the worker on its own (no due job runs here)."""
+    monkeypatch.setenv("WEBHOOK_BACKOFF_SECONDS", "0.3,0.5,0.8")  # the day, compressed
+    monkeypatch.setenv("WEBHOOK_MAX_ATTEMPTS", "8")
+    request.getfixturevalue("webhook_worker")
+    receiver.fail_first = 4
+    caller = make_caller()
+    secret = _endpoint(caller, receiver.url)["secret"]
+    first, second = uuid.uuid4(), uuid.uuid4()
+    for n in range(3):
+        _publish(caller, first, n)
+        _publish(caller, second, 10 + n)
+    ok = receiver.wait_for(6, timeout=60)
+    received = _verified(secret, ok)
+    assert len(received) == 6
+    by_subject: dict[str, list[int]] = {}
+    for message in received:
+        by_subject.setdefault(message["data"]["subject_id"], []).append(message["data"]["n"])
+    assert by_subject == {str(first): [0, 1, 2], str(second): [10, 11, 12]}
+    assert receiver.failures == 4
+    _verified(secret, receiver.requests)  # the failed attempts were signed too
+    deadline = time.monotonic() + 10
+    while WebhookDelivery.objects.exclude(status=WebhookDeliveryStatus.SUCCEEDED).exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    codes = sorted(
+        WebhookDelivery.objects.values_list("attempts__status_code", flat=True),
+        key=lambda code: code or 0,
+    )
+    assert codes.count(500) == 4 and codes.count(200) == 6
+
+
 @pytest.mark.django_db
 def test_broker_down_loses_nothing_the_due_job_sends_later(
     make_caller: MakeCaller,
@@ -427,3 +491,46 @@ def test_broker_down_loses_nothing_the_due_job_sends_later(
     with django_capture_on_commit_callbacks(execute=True):
         assert webhook_deliveries_send_due() == 1
     assert [m["data"]["n"] for m in _verified(secret, receiver.wait_for(1))] == [1]
+
+
+@pytest.mark.django_db
+def test_send_connects_to_the_checked_address_not_a_rebound_one(
+    make_caller: MakeCaller,
+    receiver: Receiver,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """DNS rebinding: the name resolves to an allowed address when checked, then to a
+    forbidden one. The request must go to the checked address, with the original Host."""
+    import socket
+
+    from realtime import webhooks
+
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    # Stand-ins for the outside world: loopback plays an allowed public address (it is where
+    # the receiver listens), 10.x the forbidden inside one.
+    monkeypatch.setattr(webhooks, "_address_forbidden", lambda a: a.startswith("10."))
+    real_getaddrinfo = socket.getaddrinfo
+    answers = {"count": 0}
+
+    def rebinding_dns(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "hooks.example.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        answers["count"] += 1
+        # Checks see the allowed address; any later lookup is answered with the inside one.
+        address = "127.0.0.1" if answers["count"] <= 2 else "10.255.255.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    caller = make_caller()
+    port = receiver.server.server_address[1]
+    url = f"http://hooks.example.test:{port}/hook"
+    _endpoint(caller, url)  # check 1 (creation)
+    with django_capture_on_commit_callbacks(execute=True):
+        _publish(caller, uuid.uuid4(), 1)  # check 2 (send), then no further lookup
+    assert answers["count"] == 2
+    assert len(receiver.requests) == 1
+    assert receiver.requests[0].headers["host"] == f"hooks.example.test:{port}"
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == WebhookDeliveryStatus.SUCCEEDED

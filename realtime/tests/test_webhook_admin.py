@@ -1,0 +1,138 @@
+"""Webhook endpoints and deliveries in the admin panel: creation shows the secret once, unsafe
+URLs are refused, replay goes through the service and reports what it refused."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from django.contrib.messages import get_messages
+from django.test import Client
+
+from accounts.models import User
+from accounts.tests.factories import OrganizationFactory
+from realtime.events import publish
+from realtime.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
+from realtime.webhooks import webhook_secret_generate
+
+pytestmark = pytest.mark.django_db
+
+ADD_URL = "/admin/realtime/webhookendpoint/add/"
+DELIVERIES_URL = "/admin/realtime/webhookdelivery/"
+
+
+@pytest.fixture
+def staff_client(client: Client) -> Client:
+    client.force_login(User.objects.create_superuser("root@example.test", "pw-123456789"))
+    return client
+
+
+def _messages(response: Any) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_admin_creates_an_endpoint_and_shows_its_secret_once(
+    staff_client: Client, settings: Any
+) -> None:
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
+    organization = OrganizationFactory()
+    response = staff_client.post(
+        ADD_URL,
+        {
+            "organization": organization.pk,
+            "url": "http://127.0.0.1:9/hook",
+            "event_types": '["release.status_changed"]',
+            "description": "label ERP",
+            "is_active": "on",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.secret.startswith("whsec_")
+    assert endpoint.event_types == ["release.status_changed"]
+    shown = [m for m in _messages(response) if endpoint.secret in m]
+    assert len(shown) == 1
+    # The change page never shows it again.
+    page = staff_client.get(f"/admin/realtime/webhookendpoint/{endpoint.pk}/change/")
+    assert endpoint.secret not in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9/hook", "http://169.254.169.254/latest/", "ftp://example.com/x"]
+)
+def test_admin_refuses_unsafe_urls_and_creates_nothing(
+    staff_client: Client, settings: Any, url: str
+) -> None:
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    response = staff_client.post(
+        ADD_URL,
+        {"organization": OrganizationFactory().pk, "url": url, "event_types": "[]"},
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert response.context["adminform"].form.errors["url"]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_replay_action_requeues_finished_deliveries_and_reports_refusals(
+    staff_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    organization = OrganizationFactory()
+    endpoint = WebhookEndpoint.objects.create(
+        organization=organization,
+        url="https://hooks.example.com/x",
+        secret=webhook_secret_generate(),
+    )
+    for n in range(2):
+        publish(
+            organization_id=organization.pk,
+            type="release.updated",
+            subject_type="release",
+            subject_id=uuid.uuid4(),
+            data={"n": n},
+        )
+    failed, pending = WebhookDelivery.objects.filter(endpoint=endpoint).order_by("created_at")
+    WebhookDelivery.objects.filter(pk=failed.pk).update(
+        status=WebhookDeliveryStatus.FAILED, attempt_count=8, last_error="HTTP 500"
+    )
+    # Replayed deliveries are enqueued after commit; the broker is not part of this test.
+    with django_capture_on_commit_callbacks(execute=False):
+        response = staff_client.post(
+            DELIVERIES_URL,
+            {"action": "replay_selected", "_selected_action": [failed.pk, pending.pk]},
+            follow=True,
+        )
+    failed.refresh_from_db()
+    assert failed.status == WebhookDeliveryStatus.PENDING
+    assert failed.attempt_count == 0
+    messages = _messages(response)
+    assert any(m.startswith("Replaying:") for m in messages)
+    assert any("Not replayed" in m and "still pending" in m for m in messages)
+
+
+def test_admin_delete_keeps_the_delivery_log(staff_client: Client) -> None:
+    organization = OrganizationFactory()
+    endpoint = WebhookEndpoint.objects.create(
+        organization=organization,
+        url="https://hooks.example.com/x",
+        secret=webhook_secret_generate(),
+    )
+    publish(
+        organization_id=organization.pk,
+        type="release.updated",
+        subject_type="release",
+        subject_id=uuid.uuid4(),
+    )
+    delivery = WebhookDelivery.objects.get()
+    response = staff_client.post(
+        f"/admin/realtime/webhookendpoint/{endpoint.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert response.status_code == 200
+    endpoint.refresh_from_db()
+    assert endpoint.deleted_at is not None and not endpoint.is_active
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDeliveryStatus.FAILED
+    listing = staff_client.get("/admin/realtime/webhookendpoint/").content.decode()
+    assert "hooks.example.com" not in listing
+    assert staff_client.get(f"{DELIVERIES_URL}{delivery.pk}/change/").status_code == 200
