@@ -183,6 +183,8 @@ def test_web_role_drains_websockets_and_exits_cleanly_on_sigterm(
     ) as ws:
         ws.send('{"type": "ping"}')
         assert "pong" in ws.recv(timeout=10)
+        scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert "es_websocket_clients 1.0" in scraped.splitlines()
         assert web.terminate() == 0
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=10)
