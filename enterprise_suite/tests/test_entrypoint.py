@@ -194,6 +194,64 @@ def test_web_role_drains_websockets_and_exits_cleanly_on_sigterm(
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
 
 
+@pytest.mark.slow
+def test_web_server_lets_a_request_in_flight_finish_on_sigterm(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    port = _free_port()
+    marker = tmp_path / "started"
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "enterprise_suite.server"),
+            *("-b", "127.0.0.1", "-p", str(port)),
+            "enterprise_suite.tests.slow_asgi:application",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "SLOW_APP_MARKER": str(marker),
+            "SLOW_APP_SECONDS": "2",
+            "WEB_DRAIN_SECONDS": "10",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        answers: list[httpx.Response | Exception] = []
+
+        def call() -> None:
+            try:
+                answers.append(httpx.get(f"http://127.0.0.1:{port}/", timeout=30))
+            except Exception as exc:  # reported by the assertion below
+                answers.append(exc)
+
+        deadline = time.monotonic() + 30
+        caller = threading.Thread(target=call)
+        while True:  # the server is up once it accepts a connection
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=0.2)
+            except httpx.ReadTimeout:
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        marker.unlink()
+        caller.start()
+        while not marker.exists():
+            assert time.monotonic() < deadline, "request did not start"
+            time.sleep(0.05)
+        server.send_signal(signal.SIGTERM)
+        caller.join(timeout=30)
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+    [answer] = answers
+    assert isinstance(answer, httpx.Response), answer
+    assert (answer.status_code, answer.text) == (200, "finished")
+
+
 def _worker(roles: Callable[..., Role], queue: str, **env: str) -> Role:
     worker = roles(
         "worker",
