@@ -6,10 +6,24 @@ worker never sees an id whose row is not yet visible.
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "enterprise_suite.settings")
 
 app = Celery("enterprise_suite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+def _serve_worker_metrics(**kwargs: object) -> None:
+    # In the worker's main process, before the pool forks: one endpoint for all of them.
+    port = os.environ.get("WORKER_METRICS_PORT", "")
+    if port:
+        from enterprise_suite.metrics import serve_worker_metrics
+
+        serve_worker_metrics(int(port))
+
+
+# The request id travels in task headers (signal handlers connect on import).
+import enterprise_suite.request_context  # noqa: E402, F401

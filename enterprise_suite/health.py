@@ -10,6 +10,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
+from enterprise_suite import metrics
 from enterprise_suite.celery import app as celery_app
 
 CHECK_TIMEOUT_SECONDS = 2
@@ -68,5 +69,6 @@ def readyz(request: HttpRequest) -> JsonResponse:
         except Exception as exc:  # any failure means not ready; say which and why
             results[name] = f"error: {exc.__class__.__name__}: {exc}"[:300]
             failed.append(name)
+        metrics.readiness_checked(check=name, ok=name not in failed)
     body = {"status": "unavailable" if failed else "ok", "checks": results, "failed": failed}
     return JsonResponse(body, status=503 if failed else 200)

@@ -8,6 +8,20 @@ from distribution.schedules import Schedule
 from realtime.schedules import SCHEDULE_PREFIX as REALTIME_PREFIX
 from realtime.schedules import SCHEDULES as REALTIME_SCHEDULES
 
-SCHEDULES: tuple[Schedule, ...] = (*DISTRIBUTION_SCHEDULES, *REALTIME_SCHEDULES)
+PLATFORM_PREFIX = "platform: "
+PLATFORM_SCHEDULES = (
+    Schedule(
+        "platform: publish queue backlog",
+        "enterprise_suite.queue_backlog_publish",
+        60,
+        "Publish each Celery queue's depth to CloudWatch, the metric workers autoscale on.",
+    ),
+)
+
+SCHEDULES: tuple[Schedule, ...] = (
+    *DISTRIBUTION_SCHEDULES,
+    *REALTIME_SCHEDULES,
+    *PLATFORM_SCHEDULES,
+)
 # Jobs whose names start with these are ours: sync removes the ones no longer defined.
-PREFIXES = (DISTRIBUTION_PREFIX, REALTIME_PREFIX)
+PREFIXES = (DISTRIBUTION_PREFIX, REALTIME_PREFIX, PLATFORM_PREFIX)

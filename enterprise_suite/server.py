@@ -9,6 +9,11 @@ spooled file away from daphne's request and feeds it to the application one chun
 
 It also tunes the garbage collector for a long-lived server holding thousands of WebSocket
 connections (see `tune_gc`).
+
+On SIGTERM it drains instead of cancelling everything at once: it stops accepting connections,
+closes WebSockets with 1001 (going away: clients reconnect to another task and resume), and
+gives HTTP requests in flight up to `WEB_DRAIN_SECONDS` to finish before daphne cancels what
+is left.
 """
 
 from __future__ import annotations
@@ -16,14 +21,20 @@ from __future__ import annotations
 import asyncio
 import gc
 import io
+import logging
 import os
+import time
 from functools import partial
 from typing import IO, Any
 
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol
+from twisted.internet import defer
 
 BODY_CHUNK_SIZE = 1024 * 1024
+WEBSOCKET_GOING_AWAY = 1001
+DRAIN_POLL_SECONDS = 0.1
 # Allocations between young-generation collections (CPython's default is 700).
 GC_GEN0_THRESHOLD = int(os.environ.get("WEB_GC_GEN0_THRESHOLD", "50000"))
 
@@ -41,6 +52,9 @@ def tune_gc() -> None:
     gc.freeze()
     _, gen1, gen2 = gc.get_threshold()
     gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
+logger = logging.getLogger(__name__)
 
 
 class OnDemandBodyQueue(asyncio.Queue[dict[str, Any]]):
@@ -79,6 +93,54 @@ class StreamingBodyServer(Server):
     def run(self) -> None:
         tune_gc()  # the application is imported by now
         super().run()
+
+    def listen_success(self, port: Any) -> None:
+        self.__dict__.setdefault("ports", []).append(port)
+        super().listen_success(port)
+
+    def kill_all_applications(self) -> defer.Deferred[Any]:
+        # Twisted waits for this Deferred before the reactor stops: drain first, then let
+        # daphne cancel whatever is still running.
+        drained = defer.Deferred.fromFuture(asyncio.ensure_future(self.drain()))
+        drained.addErrback(lambda failure: logger.error("drain failed: %s", failure.value))
+        drained.addBoth(lambda _: Server.kill_all_applications(self))
+        return drained
+
+    async def drain(self) -> None:
+        deadline = time.monotonic() + float(os.environ.get("WEB_DRAIN_SECONDS", "20"))
+        for port in self.__dict__.get("ports", []):
+            port.stopListening()
+        for protocol in list(self.connections):
+            if isinstance(protocol, WebSocketProtocol):
+                # Autobahn's public sendClose refuses 1001, the code RFC 6455 gives a server
+                # going down; its frame-level method sends it.
+                protocol.sendCloseFrame(
+                    code=WEBSOCKET_GOING_AWAY, reasonUtf8=b"server shutting down"
+                )
+        # Until every request in flight has answered and every WebSocket has finished its
+        # closing handshake (so clients see the close code, not a reset), or time is up.
+        while (self._requests_in_flight() or self._websockets_open()) and (
+            time.monotonic() < deadline
+        ):
+            await asyncio.sleep(DRAIN_POLL_SECONDS)
+        logger.info("drained; %d request(s) still in flight", self._requests_in_flight())
+
+    def _websockets_open(self) -> int:
+        return sum(
+            1
+            for protocol in list(self.connections)
+            if isinstance(protocol, WebSocketProtocol)
+            and protocol.state != WebSocketProtocol.STATE_CLOSED
+        )
+
+    def _requests_in_flight(self) -> int:
+        return sum(
+            1
+            for protocol, details in list(self.connections.items())
+            if not isinstance(protocol, WebSocketProtocol)
+            and details.get("application_instance") is not None
+            and not details["application_instance"].done()
+        )
 
     def create_application(self, protocol: Any, scope: dict[str, Any]) -> OnDemandBodyQueue | None:
         assert "application_instance" not in self.connections[protocol]

@@ -19,6 +19,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from enterprise_suite import metrics
 from realtime.selectors import event_list, event_message
 from realtime.stream import hub
 
@@ -85,6 +86,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         await self.hub.join(self.organization_id, self)
         await self.accept(subprotocol=chosen)
         await self._release_buffer()
+        metrics.WEBSOCKET_CLIENTS.inc()  # paired with the dec in disconnect (heartbeat set)
         self.heartbeat = asyncio.ensure_future(self._heartbeat())
 
     async def disconnect(self, code: int) -> None:
@@ -92,6 +94,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             self.hub.leave(self.organization_id, self)
         if hasattr(self, "heartbeat"):
             self.heartbeat.cancel()
+            metrics.WEBSOCKET_CLIENTS.dec()
 
     async def _heartbeat(self) -> None:
         with contextlib.suppress(asyncio.CancelledError):

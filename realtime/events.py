@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 from django.db import transaction
 
+from enterprise_suite import metrics
 from realtime.models import Event
 from realtime.webhooks import webhook_deliveries_create
 
@@ -56,5 +57,6 @@ def publish(
     # The webhook outbox rows commit with the event (and the change), so a crash or a Redis
     # outage between commit and the after-commit hook loses no webhook.
     delivery_ids = [delivery.pk for delivery in webhook_deliveries_create(event=event)]
+    metrics.event_published(type=type)
     transaction.on_commit(lambda: _after_commit(event, delivery_ids))
     return event

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from enterprise_suite import metrics
 from enterprise_suite.errors import Conflict, ValidationFailed
 from realtime.models import (
     Event,
@@ -447,6 +448,10 @@ def _record(
         if finished:
             following = _next_in_chain(locked)
             transaction.on_commit(lambda: webhook_deliveries_enqueue(following))
+    metrics.webhook_attempted(
+        succeeded=succeeded,
+        abandoned=locked.status == WebhookDeliveryStatus.FAILED and not succeeded,
+    )
     logger.info(
         "webhook_attempt",
         delivery_id=str(locked.pk),

@@ -20,6 +20,7 @@ from distribution.choices import DeliveryStatus
 from distribution.models import Delivery, Store
 from distribution.services.delivery import _set_status, delivery_lock, store_transport
 from distribution.transports import TransportError
+from enterprise_suite import metrics
 from enterprise_suite.errors import NotFound
 
 logger = structlog.get_logger(__name__)
@@ -78,12 +79,19 @@ def delivery_acknowledge(*, store: Store, message_id: str, accepted: bool, text:
     if delivery.status in (DeliveryStatus.ACKNOWLEDGED, DeliveryStatus.REJECTED):
         return delivery
     delivery.store_message = text
+    acknowledged_at = timezone.now()
     _set_status(
         delivery,
         target,
         error="" if accepted else (text or "Rejected by the store."),
         store_message=text,
-        acknowledged_at=timezone.now(),
+        acknowledged_at=acknowledged_at,
+    )
+    metrics.delivery_acknowledged(
+        store=store.code,
+        accepted=accepted,
+        delivered_at=delivery.delivered_at,
+        acknowledged_at=acknowledged_at,
     )
     return delivery
 

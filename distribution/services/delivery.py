@@ -57,6 +57,7 @@ from distribution.transports import (
     make_batch_id,
     transport_for,
 )
+from enterprise_suite import metrics
 from enterprise_suite.errors import ApplicationError, InvalidTransition, NotFound, ValidationFailed
 from realtime.events import publish
 
@@ -149,6 +150,7 @@ def _set_status(delivery: Delivery, to: str, *, error: str = "", **fields: Any) 
         delivery.last_error = error
         update.append("last_error")
     delivery.save(update_fields=update)
+    metrics.delivery_status_changed(store=delivery.store.code, status=to)
     publish(
         organization_id=delivery.organization_id,
         type="delivery.status_changed",
@@ -243,9 +245,13 @@ def deliveries_create(
     )
     created = []
     for store in chosen:
-        Delivery.objects.filter(
+        cancelled = Delivery.objects.filter(
             release=release, store=store, status__in=ACTIVE_DELIVERY_STATUSES
         ).update(status=DeliveryStatus.CANCELLED, updated_at=timezone.now())
+        if cancelled:
+            metrics.delivery_status_changed(
+                store=store.code, status=DeliveryStatus.CANCELLED, count=cancelled
+            )
         delivery = Delivery.objects.create(
             organization_id=release.organization_id,
             release=release,
@@ -256,6 +262,7 @@ def deliveries_create(
         if store.delivery_mode == DeliveryMode.RELEASE:
             delivery.batch_id = make_batch_id(delivery.created_at, str(delivery.pk)[:8])
             delivery.save(update_fields=["batch_id"])
+        metrics.delivery_status_changed(store=store.code, status=delivery.status)
         publish(
             organization_id=release.organization_id,
             type="delivery.status_changed",
@@ -478,9 +485,14 @@ def _finish(
         locked = delivery_lock(pk=delivery.pk)
         assert locked is not None  # deliveries are never deleted while being sent
         _set_status(locked, to, error=error, lease_expires_at=None, **fields)
+        finished_at = timezone.now()
         DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-            finished_at=timezone.now(), outcome=outcome, error=error
+            finished_at=finished_at, outcome=outcome, error=error
         )
+        if to == DeliveryStatus.DELIVERED:
+            metrics.delivery_finished(
+                store=locked.store.code, started=attempt.started_at, finished=finished_at
+            )
 
 
 def delivery_send(*, delivery_id: Any, task_id: str = "") -> Delivery | None:

@@ -1,0 +1,91 @@
+"""Request ids: echoed to the caller, on the request's log line, and carried into the tasks it
+enqueues, where a real worker logs them as JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import pytest
+import structlog
+
+from conftest import RunningProcess
+from enterprise_suite.tasks import ping
+
+
+def _request_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    return [
+        r.msg
+        for r in caplog.records
+        if r.name == "enterprise_suite.request" and isinstance(r.msg, dict)
+    ]
+
+
+@pytest.mark.django_db
+def test_the_callers_request_id_is_echoed_and_logged(
+    client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    response = client.get("/api/v1/releases/", HTTP_X_REQUEST_ID="req-42.abc")
+    assert response["X-Request-ID"] == "req-42.abc"
+    [line] = [line for line in _request_lines(caplog) if line["path"] == "/api/v1/releases/"]
+    assert line["request_id"] == "req-42.abc"
+    assert line["status"] == 401
+    assert line["method"] == "GET"
+    assert structlog.contextvars.get_contextvars() == {}  # nothing leaks to the next request
+
+
+@pytest.mark.parametrize("bad", ["has spaces", "x" * 129, "semi;colon\nnewline"])
+@pytest.mark.django_db
+def test_an_unusable_request_id_is_replaced(client: Any, bad: str) -> None:
+    response = client.get("/healthz", HTTP_X_REQUEST_ID=bad)
+    assert response["X-Request-ID"] != bad
+    assert len(response["X-Request-ID"]) == 32
+    assert client.get("/healthz")["X-Request-ID"] != response["X-Request-ID"]
+
+
+@pytest.mark.django_db
+def test_an_eager_task_inside_a_request_keeps_the_request_id() -> None:
+    structlog.contextvars.bind_contextvars(request_id="outer")
+    try:
+        assert ping.delay().get() == "pong"
+        assert structlog.contextvars.get_contextvars() == {"request_id": "outer"}
+    finally:
+        structlog.contextvars.clear_contextvars()
+
+
+@pytest.fixture
+def json_logs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Child processes started after this log JSON lines."""
+    monkeypatch.setenv("LOG_FORMAT", "json")
+
+
+@pytest.mark.services
+@pytest.mark.slow
+def test_a_worker_logs_the_enqueuing_requests_id_as_json(
+    json_logs: None, celery_worker_process: RunningProcess
+) -> None:
+    structlog.contextvars.bind_contextvars(request_id="req-into-worker")
+    try:
+        result = ping.apply_async(queue=celery_worker_process.queue)
+    finally:
+        structlog.contextvars.clear_contextvars()
+    assert result.get(timeout=30) == "pong"
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [
+            json.loads(line)
+            for line in celery_worker_process.log().splitlines()
+            if line.startswith("{")
+        ]
+        finished = [line for line in lines if line.get("event") == "task_finished"]
+        if finished or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert finished, celery_worker_process.log()
+    assert finished[-1]["request_id"] == "req-into-worker"
+    assert finished[-1]["task"] == "enterprise_suite.ping"
+    assert finished[-1]["task_id"] == result.id
+    assert finished[-1]["state"] == "SUCCESS"
