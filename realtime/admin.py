@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.admin_access import OrganizationRoleAdmin
 from accounts.roles import Capability, user_has_capability
 from enterprise_suite.errors import ApplicationError
 from realtime.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -39,7 +40,11 @@ class WebhookEndpointForm(forms.ModelForm[WebhookEndpoint]):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
+class WebhookEndpointAdmin(OrganizationRoleAdmin):
+    """Owners and admins of the organization (as over the API); superusers everywhere."""
+
+    view_capability = Capability.ORGANIZATION_MANAGE
+    write_capability = Capability.ORGANIZATION_MANAGE
     form = WebhookEndpointForm
     list_display = ["url", "organization", "is_active", "consecutive_failures", "disabled_at"]
     list_filter = ["is_active", "organization"]
@@ -84,7 +89,11 @@ class WebhookAttemptInline(admin.TabularInline[WebhookAttempt, WebhookDelivery])
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
+class WebhookDeliveryAdmin(OrganizationRoleAdmin):
+    """Every member reads the delivery log; the replay action checks the role per row."""
+
+    view_capability = Capability.CATALOG_READ
+    write_capability = Capability.ORGANIZATION_MANAGE
     list_display = ["event", "endpoint", "status", "attempt_count", "next_attempt_at"]
     list_filter = ["status", "organization"]
     list_select_related = ["event", "endpoint"]

@@ -11,7 +11,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 
 from accounts.models import User
-from accounts.tests.factories import OrganizationFactory
+from accounts.tests.factories import MembershipFactory, OrganizationFactory
 from realtime.events import publish
 from realtime.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 from realtime.webhooks import webhook_secret_generate
@@ -136,3 +136,43 @@ def test_admin_delete_keeps_the_delivery_log(staff_client: Client) -> None:
     listing = staff_client.get("/admin/realtime/webhookendpoint/").content.decode()
     assert "hooks.example.com" not in listing
     assert staff_client.get(f"{DELIVERIES_URL}{delivery.pk}/change/").status_code == 200
+
+
+def _staff_member(client: Client, organization: Any, role: str) -> Client:
+    user = User.objects.create_user(f"{role}-{uuid.uuid4().hex[:6]}@example.test", "pw-123456789")
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    MembershipFactory(organization=organization, user=user, role=role)
+    client.force_login(user)
+    return client
+
+
+def test_staff_see_their_own_organizations_webhooks_by_role(client: Client) -> None:
+    mine, theirs = OrganizationFactory(), OrganizationFactory()
+    for organization, host in ((mine, "mine.example.com"), (theirs, "theirs.example.com")):
+        WebhookEndpoint.objects.create(
+            organization=organization, url=f"https://{host}/x", secret=webhook_secret_generate()
+        )
+        publish(
+            organization_id=organization.pk,
+            type="release.updated",
+            subject_type="release",
+            subject_id=uuid.uuid4(),
+        )
+    own_delivery = WebhookDelivery.objects.get(organization=mine)
+    other_delivery = WebhookDelivery.objects.get(organization=theirs)
+
+    viewer = _staff_member(client, mine, "viewer")
+    assert viewer.get("/admin/realtime/webhookendpoint/").status_code == 403
+    listing = viewer.get(DELIVERIES_URL).content.decode()
+    assert str(own_delivery.event) in listing and "theirs.example.com" not in listing
+    assert viewer.get(f"{DELIVERIES_URL}{other_delivery.pk}/change/").status_code == 302
+    WebhookDelivery.objects.filter(pk=own_delivery.pk).update(status=WebhookDeliveryStatus.FAILED)
+    viewer.post(
+        DELIVERIES_URL, {"action": "replay_selected", "_selected_action": [own_delivery.pk]}
+    )
+    own_delivery.refresh_from_db()
+    assert own_delivery.status == WebhookDeliveryStatus.FAILED  # a viewer may not replay
+
+    owner = _staff_member(Client(), mine, "owner")
+    endpoints = owner.get("/admin/realtime/webhookendpoint/").content.decode()
+    assert "mine.example.com" in endpoints and "theirs.example.com" not in endpoints
