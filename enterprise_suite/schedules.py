@@ -7,7 +7,13 @@ from distribution.schedules import SCHEDULES as DISTRIBUTION_SCHEDULES
 from distribution.schedules import Schedule
 from realtime.schedules import SCHEDULE_PREFIX as REALTIME_PREFIX
 from realtime.schedules import SCHEDULES as REALTIME_SCHEDULES
+from royalties.schedules import SCHEDULE_PREFIX as ROYALTIES_PREFIX
+from royalties.schedules import SCHEDULES as ROYALTIES_SCHEDULES
 
-SCHEDULES: tuple[Schedule, ...] = (*DISTRIBUTION_SCHEDULES, *REALTIME_SCHEDULES)
+SCHEDULES: tuple[Schedule, ...] = (
+    *DISTRIBUTION_SCHEDULES,
+    *REALTIME_SCHEDULES,
+    *ROYALTIES_SCHEDULES,
+)
 # Jobs whose names start with these are ours: sync removes the ones no longer defined.
-PREFIXES = (DISTRIBUTION_PREFIX, REALTIME_PREFIX)
+PREFIXES = (DISTRIBUTION_PREFIX, REALTIME_PREFIX, ROYALTIES_PREFIX)
