@@ -292,6 +292,8 @@ SPECTACULAR_SETTINGS = {
         "ReleaseStatusEnum": "distribution.choices.ReleaseStatus",
         "RoleEnum": "accounts.choices.Role",
         "ContributorRoleEnum": "distribution.choices.ContributorRole",
+        "SalesReportStatusEnum": "royalties.choices.ReportStatus",
+        "StatementStatusEnum": "royalties.choices.StatementStatus",
     },
 }
 

@@ -1,4 +1,16 @@
 from rest_framework.routers import SimpleRouter
 
+from royalties.api import views
+
 router = SimpleRouter()
+router.register("sales-reports", views.SalesReportViewSet, basename="sales-report")
+router.register("sales-lines", views.SalesLineViewSet, basename="sales-line")
+router.register("exchange-rates", views.ExchangeRateViewSet, basename="exchange-rate")
+router.register("payees", views.PayeeViewSet, basename="payee")
+router.register("splits", views.SplitViewSet, basename="split")
+router.register("expenses", views.ExpenseViewSet, basename="expense")
+router.register("accounting-periods", views.PeriodViewSet, basename="accounting-period")
+router.register("statements", views.StatementViewSet, basename="statement")
+router.register("earnings", views.EarningsViewSet, basename="earnings")
+
 urlpatterns = router.urls
