@@ -324,8 +324,11 @@ class StatementLine(models.Model):
     territory = models.CharField(max_length=2)
     quantity = models.BigIntegerField()
     sales_lines = models.PositiveIntegerField(help_text="How many report lines it traces to.")
+    # Net (10 places) times rate (10 places): exact with 20 places.
     group_total = models.DecimalField(
-        **LINE_AMOUNT, help_text="Exact converted net of all traced lines, before splitting."
+        max_digits=40,
+        decimal_places=20,
+        help_text="Exact converted net of all traced lines, before splitting.",
     )
     percent = models.DecimalField(max_digits=7, decimal_places=4)
     amount = models.DecimalField(**CENTS, help_text="The payee's share, in cents.")

@@ -38,7 +38,9 @@ def catalog(db: None) -> Catalog:
 def import_file(tmp_path: Path):
     counter = iter(range(10_000))
 
-    def run(organization: Any, content: bytes, *, store: str = "teststore", **kwargs: Any) -> SalesReport:
+    def run(
+        organization: Any, content: bytes, *, store: str = "teststore", **kwargs: Any
+    ) -> SalesReport:
         path = tmp_path / f"report-{next(counter)}.txt"
         path.write_bytes(content)
         report = sales_report_upload_path_file(

@@ -39,7 +39,9 @@ def streaming_tsv(sales: list[Sale], month: str = "202603") -> bytes:
 
 
 def european_csv(sales: list[Sale], date: str = "01.03.2026", currency: str = "EUR") -> bytes:
-    head = f"Datum;Land;ISRC;EAN;Nutzung;Anzahl;Umsatz brutto ({currency});Umsatz netto ({currency})"
+    head = (
+        f"Datum;Land;ISRC;EAN;Nutzung;Anzahl;Umsatz brutto ({currency});Umsatz netto ({currency})"
+    )
     rows = [head] + [
         f"{date};{x.territory};{x.isrc};{x.upc};{x.usage};{x.quantity};"
         f"{x.gross.replace('.', ',')};{x.net.replace('.', ',')}"
@@ -80,7 +82,9 @@ def ddex_dsr(
     from decimal import Decimal
 
     kinds = {"stream": "OnDemandStream", "download": "PermanentDownload"}
-    rows = [f"HEAD\tdsrf/3.0\tBasic\tMSG1\tPADPIDA0000000001\tPADPIDA0000000002\t2026-03-01\t2026-03-31\t{territory}\t{currency}"]
+    rows = [
+        f"HEAD\tdsrf/3.0\tBasic\tMSG1\tPADPIDA0000000001\tPADPIDA0000000002\t2026-03-01\t2026-03-31\t{territory}\t{currency}"
+    ]
     if summary:
         for usage in sorted({x.usage for x in sales}):
             of = [x for x in sales if x.usage == usage]

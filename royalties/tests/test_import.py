@@ -77,7 +77,9 @@ def test_download_store_gross_is_price_times_quantity(catalog, import_file):
 def test_european_layout_reads_the_currency_from_the_headers(catalog, import_file):
     rate(catalog.organization, "CHF", MARCH, "1.05")
     report = import_file(catalog.organization, files.european_csv(sales(catalog), currency="CHF"))
-    assert set(SalesLine.objects.filter(report=report).values_list("currency", flat=True)) == {"CHF"}
+    assert set(SalesLine.objects.filter(report=report).values_list("currency", flat=True)) == {
+        "CHF"
+    }
     rows, _ = selectors.earnings(organization=catalog.organization, group_by="store", filters={})
     # 17.7412345679 CHF x 1.05 = 18.628296296295 EUR
     assert rows[0].amount == Decimal("18.628296296295")
@@ -139,7 +141,9 @@ def test_truncated_dsr_is_rejected_and_leaves_nothing(catalog, import_file):
 
 
 def test_dsr_summary_mismatch_is_rejected(catalog, import_file):
-    content = files.ddex_dsr(sales(catalog)).replace(b"SY01\tOnDemandStream\t1250", b"SY01\tOnDemandStream\t1251")
+    content = files.ddex_dsr(sales(catalog)).replace(
+        b"SY01\tOnDemandStream\t1250", b"SY01\tOnDemandStream\t1251"
+    )
     report = import_file(catalog.organization, content)
     assert report.status == ReportStatus.REJECTED
     assert "SY01" in report.error
