@@ -92,7 +92,7 @@ def line_sink(
         sql = f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
         with connection.cursor() as cursor:
             raw = cursor.cursor  # the psycopg cursor, on the same connection and transaction
-            with raw.copy(sql) as copy:  # type: ignore[attr-defined]
+            with raw.copy(sql) as copy:
                 yield _CopySink(copy, report_id, organization_id, period_id)
         return
     sink = _BulkSink(report_id, organization_id, period_id)

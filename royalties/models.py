@@ -16,10 +16,8 @@ from distribution.models import Release, Track
 from enterprise_suite.models import BaseModel
 from royalties.choices import ReportStatus, StatementStatus, UsageType
 
-# Per-line amounts: up to 10 integer digits and 10 decimal places.
-LINE_AMOUNT = {"max_digits": 20, "decimal_places": 10}
-# Statement amounts: cents.
-CENTS = {"max_digits": 18, "decimal_places": 2}
+# Per-line amounts: max_digits=20, decimal_places=10 (up to 10 integer digits, and 10 places
+# for per-stream revenue). Statement amounts: max_digits=18, decimal_places=2 (cents).
 
 
 class AccountingPeriod(BaseModel):
@@ -133,8 +131,8 @@ class SalesLine(models.Model):
     upc = models.CharField("UPC/EAN", max_length=14, blank=True)
     usage_type = models.CharField(max_length=10, choices=UsageType.choices)
     quantity = models.BigIntegerField()
-    gross = models.DecimalField(**LINE_AMOUNT)
-    net = models.DecimalField(**LINE_AMOUNT)
+    gross = models.DecimalField(max_digits=20, decimal_places=10)
+    net = models.DecimalField(max_digits=20, decimal_places=10)
     currency = models.CharField(max_length=3)
     track = models.ForeignKey(
         Track, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
@@ -264,7 +262,7 @@ class RecoupableExpense(BaseModel):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="+")
     description = models.CharField(max_length=300)
-    amount = models.DecimalField(**CENTS)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
     incurred_on = models.DateField()
 
     class Meta:
@@ -293,10 +291,10 @@ class Statement(BaseModel):
         max_length=10, choices=StatementStatus.choices, default=StatementStatus.DRAFT
     )
     currency = models.CharField(max_length=3)
-    opening_balance = models.DecimalField(**CENTS)
-    earnings = models.DecimalField(**CENTS)
-    recoupment = models.DecimalField(**CENTS)
-    closing_balance = models.DecimalField(**CENTS)
+    opening_balance = models.DecimalField(max_digits=18, decimal_places=2)
+    earnings = models.DecimalField(max_digits=18, decimal_places=2)
+    recoupment = models.DecimalField(max_digits=18, decimal_places=2)
+    closing_balance = models.DecimalField(max_digits=18, decimal_places=2)
 
     class Meta:
         ordering = ["-period__month", "payee__name"]
@@ -331,8 +329,10 @@ class StatementLine(models.Model):
         help_text="Exact converted net of all traced lines, before splitting.",
     )
     percent = models.DecimalField(max_digits=7, decimal_places=4)
-    amount = models.DecimalField(**CENTS, help_text="The payee's share, in cents.")
-    recouped = models.DecimalField(**CENTS, default=0)
+    amount = models.DecimalField(
+        max_digits=18, decimal_places=2, help_text="The payee's share, in cents."
+    )
+    recouped = models.DecimalField(max_digits=18, decimal_places=2, default=0)
 
     class Meta:
         ordering = ["id"]

@@ -104,7 +104,7 @@ def statement_line_trace(line: StatementLine) -> QuerySet[SalesLine]:
 @dataclass
 class EarningsRow:
     key: str
-    label: str
+    name: str
     quantity: int
     lines: int
     amount: Decimal  # exact, in the organization's currency
@@ -164,7 +164,7 @@ def earnings(
     result = [
         EarningsRow(
             key=_key(key),
-            label=labels.get(key, _key(key)),
+            name=labels.get(key, _key(key)),
             quantity=quantity,
             lines=count,
             amount=amount,

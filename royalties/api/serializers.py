@@ -193,7 +193,7 @@ class EarningsQuerySerializer(serializers.Serializer[Any]):
 
 class EarningsRowSerializer(serializers.Serializer[Any]):
     key = serializers.CharField()
-    label = serializers.CharField()
+    name = serializers.CharField(help_text="Track or release title; else the key.")
     quantity = serializers.IntegerField()
     lines = serializers.IntegerField()
     amount = serializers.DecimalField(max_digits=40, decimal_places=20)

@@ -232,10 +232,12 @@ class SplitViewSet(mixins.ListModelMixin, RoyaltiesViewSet):
                 organization=self.organization, release_id=data["release"]
             )
         shares = [
-            (selectors.payee_get(organization=self.organization, payee_id=share["payee"]),
-             share["percent"])
+            (
+                selectors.payee_get(organization=self.organization, payee_id=share["payee"]),
+                share["percent"],
+            )
             for share in data["shares"]
-        ]  # fmt: skip
+        ]
         splits = money.splits_set(
             organization=self.organization,
             track=track,
@@ -365,15 +367,50 @@ def _statement_csv(statement: Statement) -> Iterator[str]:
         buffer.truncate()
         return value
 
-    writer.writerow(["payee", statement.payee.name, "period", str(statement.period),
-                     "currency", statement.currency, "status", statement.status])  # fmt: skip
-    writer.writerow(["line_id", "release", "track", "store", "territory", "quantity",
-                     "sales_lines", "group_total", "percent", "amount", "recouped"])  # fmt: skip
+    writer.writerow(
+        [
+            "payee",
+            statement.payee.name,
+            "period",
+            str(statement.period),
+            "currency",
+            statement.currency,
+            "status",
+            statement.status,
+        ]
+    )
+    writer.writerow(
+        [
+            "line_id",
+            "release",
+            "track",
+            "store",
+            "territory",
+            "quantity",
+            "sales_lines",
+            "group_total",
+            "percent",
+            "amount",
+            "recouped",
+        ]
+    )
     yield flush()
     for line in statement.lines.select_related("release", "track").iterator():
-        writer.writerow([line.pk, line.release.title, line.track.title if line.track else "",
-                         line.store, line.territory, line.quantity, line.sales_lines,
-                         line.group_total, line.percent, line.amount, line.recouped])  # fmt: skip
+        writer.writerow(
+            [
+                line.pk,
+                line.release.title,
+                line.track.title if line.track else "",
+                line.store,
+                line.territory,
+                line.quantity,
+                line.sales_lines,
+                line.group_total,
+                line.percent,
+                line.amount,
+                line.recouped,
+            ]
+        )
         yield flush()
     for label, value in (
         ("opening_balance", statement.opening_balance),

@@ -1,7 +1,7 @@
 """Sales-report layouts: one module per layout, a registry by code, and detection.
 
-Stores that always send the same layout name it in `STORE_LAYOUTS`; otherwise the layout is
-detected from the file's first bytes.
+An upload may name its layout; otherwise it is detected from the file's first line, and if
+that fails, a store that always sends the same layout falls back to it (`STORE_LAYOUTS`).
 """
 
 from __future__ import annotations

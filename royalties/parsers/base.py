@@ -80,7 +80,7 @@ def amount(value: str, *, decimal_comma: bool = False, field: str = "amount") ->
         raise LineError(f"{field}: '{value}' is not a number") from None
     if not number.is_finite():
         raise LineError(f"{field}: '{value}' is not a number")
-    sign, digits, exponent = number.as_tuple()
+    _sign, digits, exponent = number.as_tuple()
     assert isinstance(exponent, int)
     places = max(0, -exponent)
     if places > MAX_DECIMAL_PLACES:

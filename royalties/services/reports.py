@@ -105,10 +105,10 @@ def _layout_for(store_code: str, layout: str | None, head: bytes) -> str:
                 details={"layout": [f"Choose one of: {', '.join(sorted(parsers.LAYOUTS))}."]},
             )
         return layout
-    if store_code in parsers.STORE_LAYOUTS:
-        return parsers.STORE_LAYOUTS[store_code]
     text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(head)
     detected = parsers.layout_detect(text)
+    if detected is None and store_code in parsers.STORE_LAYOUTS:
+        return parsers.STORE_LAYOUTS[store_code]
     if detected is None:
         raise ValidationFailed(
             "The report's layout could not be detected from its first line; name it.",
@@ -305,8 +305,10 @@ def sales_report_import(
             report.save(update_fields=["status", "updated_at"])
             _publish(report, previous=ReportStatus.UPLOADED)
 
+    report_id = report.pk
+
     def tracked(lines: int) -> None:
-        cache.set(progress_key(report.pk), lines, 3600)
+        cache.set(progress_key(report_id), lines, 3600)
         if progress is not None:
             progress(lines)
 
@@ -353,7 +355,7 @@ def sales_report_import(
         logger.exception("sales_report_import_failed", report_id=str(report.pk))
         return _finish(report, ReportStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
     finally:
-        cache.delete(progress_key(report.pk))
+        cache.delete(progress_key(report_id))
     return report
 
 

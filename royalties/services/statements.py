@@ -92,8 +92,9 @@ def _splits_at(period: AccountingPeriod) -> dict[tuple[str, uuid.UUID], list[Spl
     for split in Split.objects.filter(
         organization_id=period.organization_id, valid_from__lte=period_end(period)
     ).order_by("payee_id"):
-        target = ("track", split.track_id) if split.track_id else ("release", split.release_id)
-        assert target[1] is not None
+        target_id = split.track_id or split.release_id
+        assert target_id is not None
+        target = ("track" if split.track_id else "release", target_id)
         sets[(*target, split.valid_from)].append(split)
         if latest.get(target, dt.date.min) < split.valid_from:
             latest[target] = split.valid_from
@@ -166,7 +167,7 @@ def _build(period: AccountingPeriod) -> list[Statement]:
     for key in groups:
         track_id, release_id = key[0], key[1]
         target = ("track", track_id) if track_id else ("release", release_id)
-        shares = splits.get(target)  # type: ignore[arg-type]
+        shares = splits.get(target)
         if shares:
             allocated[key] = shares
 
@@ -207,30 +208,32 @@ def _build(period: AccountingPeriod) -> list[Statement]:
                 )
             )
 
-    Statement.objects.filter(period=period).delete()
+    # Statements keep their ids across regenerations (clients may hold them); lines are
+    # rebuilt.
+    existing = {st.payee_id: st for st in Statement.objects.filter(period=period)}
     openings = _opening_balances(period)
     payee_ids = set(per_payee) | {p for p, balance in openings.items() if balance != ZERO}
+    Statement.objects.filter(period=period).exclude(payee_id__in=payee_ids).delete()
+    StatementLine.objects.filter(statement__period=period).delete()
     currency = period.organization.default_currency
     statements: list[Statement] = []
     lines: list[StatementLine] = []
     for payee_id in sorted(payee_ids):
         totals = per_payee.get(payee_id, PayeeTotals())
         opening = openings.get(payee_id, ZERO)
-        statement = Statement(
-            organization_id=period.organization_id,
-            payee_id=payee_id,
-            period=period,
-            currency=currency,
-            opening_balance=opening.quantize(CENT),
-            earnings=totals.earnings.quantize(CENT),
-            recoupment=totals.recoupment.quantize(CENT),
-            closing_balance=(opening + totals.earnings - totals.recoupment).quantize(CENT),
+        statement = existing.get(payee_id) or Statement(
+            organization_id=period.organization_id, payee_id=payee_id, period=period
         )
+        statement.currency = currency
+        statement.opening_balance = opening.quantize(CENT)
+        statement.earnings = totals.earnings.quantize(CENT)
+        statement.recoupment = totals.recoupment.quantize(CENT)
+        statement.closing_balance = (opening + totals.earnings - totals.recoupment).quantize(CENT)
+        statement.save()
         statements.append(statement)
         for line in totals.lines:
             line.statement = statement
             lines.append(line)
-    Statement.objects.bulk_create(statements)
     StatementLine.objects.bulk_create(lines, batch_size=2000)
     return statements
 

@@ -28,7 +28,19 @@ def canonical(sales: list[Sale], month: str = "2026-03", store: str = "spotify")
 
 
 def streaming_tsv(sales: list[Sale], month: str = "202603") -> bytes:
-    head = "Reporting Month\tCountry Code\tISRC\tEAN\tProduct Type\tUnits\tGross Revenue\tNet Payable\tCurrency"
+    head = "\t".join(
+        [
+            "Reporting Month",
+            "Country Code",
+            "ISRC",
+            "EAN",
+            "Product Type",
+            "Units",
+            "Gross Revenue",
+            "Net Payable",
+            "Currency",
+        ]
+    )
     kinds = {"stream": "Premium Stream", "download": "Download"}
     rows = [head] + [
         f"{month}\t{x.territory}\t{x.isrc}\t{x.upc}\t{kinds[x.usage]}\t{x.quantity}\t{x.gross}"

@@ -161,8 +161,10 @@ def test_same_file_twice_is_refused_as_a_duplicate(catalog, import_file):
 
 
 def test_a_report_with_no_matches_waits_in_the_queue(catalog, import_file):
-    strangers = [Sale("USXYZ2600001", "", "DE", "stream", 5, "1", "0.01"),
-                 Sale("", "0000000000017", "DE", "download", 1, "1", "0.70")]  # fmt: skip
+    strangers = [
+        Sale("USXYZ2600001", "", "DE", "stream", 5, "1", "0.01"),
+        Sale("", "0000000000017", "DE", "download", 1, "1", "0.70"),
+    ]
     report = import_file(catalog.organization, files.canonical(strangers))
     assert report.status == ReportStatus.IMPORTED
     assert report.lines_matched == 0

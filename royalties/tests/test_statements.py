@@ -10,7 +10,7 @@ import pytest
 from enterprise_suite.errors import InvalidTransition, ValidationFailed
 from royalties import selectors
 from royalties.choices import StatementStatus
-from royalties.models import AccountingPeriod, Payee, Statement
+from royalties.models import Payee, Statement
 from royalties.money import allocate
 from royalties.services import money, statements
 from royalties.tests import files
@@ -27,12 +27,18 @@ def payees(catalog):
     bob = money.payee_create(organization=org, name="Bob")
     label = money.payee_create(organization=org, name="Label")
     jan = dt.date(2026, 1, 1)
-    money.splits_set(organization=org, track=catalog.track_a, valid_from=jan,
-                     shares=[(alice, Decimal(50)), (bob, Decimal(50))])  # fmt: skip
-    money.splits_set(organization=org, track=catalog.track_b, valid_from=jan,
-                     shares=[(alice, Decimal(100))])  # fmt: skip
-    money.splits_set(organization=org, release=catalog.release, valid_from=jan,
-                     shares=[(label, Decimal(100))])  # fmt: skip
+    money.splits_set(
+        organization=org,
+        track=catalog.track_a,
+        valid_from=jan,
+        shares=[(alice, Decimal(50)), (bob, Decimal(50))],
+    )
+    money.splits_set(
+        organization=org, track=catalog.track_b, valid_from=jan, shares=[(alice, Decimal(100))]
+    )
+    money.splits_set(
+        organization=org, release=catalog.release, valid_from=jan, shares=[(label, Decimal(100))]
+    )
     return alice, bob, label
 
 
@@ -52,10 +58,14 @@ def by_name(period) -> dict[str, Statement]:
 
 
 def test_statements_to_the_cent_with_recoupment(catalog, import_file, payees):
-    alice, bob, label = payees
-    money.expense_create(organization=catalog.organization, release=catalog.release,
-                         description="Mastering", amount=Decimal("5.00"),
-                         incurred_on=dt.date(2026, 2, 1))  # fmt: skip
+    alice, bob, _label = payees
+    money.expense_create(
+        organization=catalog.organization,
+        release=catalog.release,
+        description="Mastering",
+        amount=Decimal("5.00"),
+        incurred_on=dt.date(2026, 2, 1),
+    )
     report = import_file(catalog.organization, files.canonical(march_sales(catalog)))
     period = report.accounting_period
     assert period.month == MARCH
@@ -91,9 +101,13 @@ def test_statements_to_the_cent_with_recoupment(catalog, import_file, payees):
 
 
 def test_closed_period_is_final_and_a_late_report_goes_into_the_next(catalog, import_file, payees):
-    money.expense_create(organization=catalog.organization, release=catalog.release,
-                         description="Video", amount=Decimal("20.00"),
-                         incurred_on=dt.date(2026, 2, 1))  # fmt: skip
+    money.expense_create(
+        organization=catalog.organization,
+        release=catalog.release,
+        description="Video",
+        amount=Decimal("20.00"),
+        incurred_on=dt.date(2026, 2, 1),
+    )
     report = import_file(catalog.organization, files.canonical(march_sales(catalog)))
     march = report.accounting_period
     statements.period_close(period=march)
@@ -137,12 +151,18 @@ def test_conversion_uses_the_sale_months_rate_and_missing_rates_block(catalog, i
 
 def test_newest_split_valid_on_the_period_applies(catalog, import_file, payees):
     alice, bob, _ = payees
-    money.splits_set(organization=catalog.organization, track=catalog.track_b,
-                     valid_from=dt.date(2026, 3, 15),
-                     shares=[(bob, Decimal("100"))])  # fmt: skip
-    money.splits_set(organization=catalog.organization, track=catalog.track_b,
-                     valid_from=dt.date(2026, 5, 1),
-                     shares=[(alice, Decimal("100"))])  # fmt: skip
+    money.splits_set(
+        organization=catalog.organization,
+        track=catalog.track_b,
+        valid_from=dt.date(2026, 3, 15),
+        shares=[(bob, Decimal("100"))],
+    )
+    money.splits_set(
+        organization=catalog.organization,
+        track=catalog.track_b,
+        valid_from=dt.date(2026, 5, 1),
+        shares=[(alice, Decimal("100"))],
+    )
     sale = [Sale(catalog.track_b.isrc, "", "FR", "stream", 1, "1", "1.00")]
     report = import_file(catalog.organization, files.canonical(sale))
     statements.statements_generate(period=report.accounting_period)
@@ -160,8 +180,12 @@ def test_splits_must_sum_to_100(catalog, shares, message):
     org = catalog.organization
     people = [Payee.objects.create(organization=org, name=f"P{i}") for i in range(len(shares))]
     with pytest.raises(ValidationFailed, match=message):
-        money.splits_set(organization=org, track=catalog.track_a, valid_from=MARCH,
-                         shares=list(zip(people, shares, strict=True)))  # fmt: skip
+        money.splits_set(
+            organization=org,
+            track=catalog.track_a,
+            valid_from=MARCH,
+            shares=list(zip(people, shares, strict=True)),
+        )
 
 
 def test_trace_leads_back_to_the_report_lines(catalog, import_file, payees):
