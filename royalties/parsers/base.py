@@ -8,6 +8,7 @@ A problem with the file as a whole (no header, a wrong footer count) raises `Rep
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ MAX_DECIMAL_PLACES = 10
 _ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
 _UPC = re.compile(r"^\d{12,14}$")
 _TERRITORY = re.compile(r"^[A-Z]{2}$")
+USAGE_TYPES = frozenset(UsageType.values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +128,11 @@ def identifiers(isrc_value: str, upc_value: str) -> tuple[str, str]:
 
 
 def month(value: str, formats: tuple[str, ...]) -> dt.date:
-    text = value.strip()
+    return _month(value.strip(), formats)
+
+
+@functools.lru_cache(maxsize=4096)  # a report has few distinct dates; strptime is slow
+def _month(text: str, formats: tuple[str, ...]) -> dt.date:
     for fmt in formats:
         try:
             return dt.datetime.strptime(text, fmt).date().replace(day=1)
@@ -139,7 +145,7 @@ def usage(value: str, mapping: dict[str, str]) -> str:
     key = value.strip().lower()
     if key in mapping:
         return mapping[key]
-    if key in UsageType.values:
+    if key in USAGE_TYPES:
         return key
     raise LineError(f"usage type: unknown '{value.strip()}'")
 

@@ -28,7 +28,7 @@ from enterprise_suite.errors import Conflict, InvalidTransition, ValidationFaile
 from realtime.events import publish
 from royalties import parsers
 from royalties.choices import ReportStatus
-from royalties.loading import line_sink, lines_match
+from royalties.loading import line_sink
 from royalties.models import SalesLine, SalesReport, sales_report_upload_path
 from royalties.services.periods import accounting_period_for, first_of_month
 
@@ -239,6 +239,7 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
                     loaded += 1
                     if progress is not None and loaded % PROGRESS_EVERY == 0:
                         progress(loaded + bad)
+            matched = sink.index.matched
         except parsers.ReportMalformed as exc:
             raise ReportRejected(str(exc), errors, bad, loaded + bad) from None
         except UnicodeDecodeError:
@@ -249,7 +250,6 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
             f"More than {max_bad} bad lines; the report was rejected whole.", errors, bad, total
         )
     report.errors = errors
-    matched = lines_match(report_id=report.pk, organization_id=report.organization_id)
     IMPORT_LINES.labels(report.layout, "loaded").inc(loaded)
     IMPORT_LINES.labels(report.layout, "bad").inc(bad)
     IMPORT_LINES.labels(report.layout, "matched").inc(matched)
