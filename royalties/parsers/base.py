@@ -72,7 +72,12 @@ class Layout(Protocol):
     def parse(self, stream: TextIO, context: ParseContext) -> Iterator[SaleRow | BadLine]: ...
 
 
+_PLAIN_AMOUNT = re.compile(r"-?\d{1,10}(?:\.\d{1,10})?")
+
+
 def amount(value: str, *, decimal_comma: bool = False, field: str = "amount") -> Decimal:
+    if not decimal_comma and _PLAIN_AMOUNT.fullmatch(value):
+        return Decimal(value)  # the common case, already within 10 + 10 digits
     text = value.strip().replace(" ", "")
     if decimal_comma:
         text = text.replace(".", "").replace(",", ".")
