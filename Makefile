@@ -72,6 +72,7 @@ bench: $(BIN)/.dev ## Run the benchmarks in bench/ (ratios against a baseline in
 	$(SERVICES_ENV) $(BIN)/python bench/deliveries.py
 	$(SERVICES_ENV) $(BIN)/python bench/ws_fanout.py
 	$(SERVICES_ENV) $(BIN)/python bench/inbound_webhooks.py
+	$(SERVICES_ENV) $(BIN)/python bench/royalties_import.py
 
 migrate: $(BIN)/.base ## Apply migrations (services profile when DATABASE_URL is set)
 	$(BIN)/python manage.py migrate --noinput
