@@ -188,3 +188,49 @@ def test_other_organizations_catalog_never_matches(catalog, import_file):
     other = OrganizationFactory()
     report = import_file(other, files.canonical(sales(catalog)))
     assert report.lines_matched == 0
+
+
+MALFORMED = {
+    "streaming_tsv": (
+        lambda c: (
+            files.streaming_tsv(sales(c))
+            + f"2026-3\tDE\t{c.track_a.isrc}\t\tPremium Stream\t1\t1\t1\tEUR\r\n".encode()
+        ),
+        "date",
+    ),
+    "european_csv": (
+        lambda c: (
+            files.european_csv(sales(c))
+            + f"01.03.2026;DE;{c.track_a.isrc};;stream;1;1,0;abc\n".encode()
+        ),
+        "net",
+    ),
+    "download_store_csv": (
+        lambda c: (
+            files.download_store_csv(sales(c))
+            + f'"03/01/2026","DE","{c.track_a.isrc}","","X","1","1","1","EUR"\n'.encode()
+        ),
+        "usage type",
+    ),
+    "ddex_dsr": (
+        lambda c: files.ddex_dsr(
+            [*sales(c), Sale(c.track_a.isrc, "", "DE", "stream", 1, "1", "1")]
+        ).replace(
+            b"DR01\t" + c.track_a.isrc.encode() + b"\t\tOnDemandStream\t1\t",
+            b"DR01\tBAD\t\tOnDemandStream\t1\t",
+        ),
+        "isrc",
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", list(MALFORMED))
+def test_each_layout_reports_its_malformed_line(catalog, import_file, layout):
+    build, reason = MALFORMED[layout]
+    report = import_file(catalog.organization, build(catalog))
+    assert report.status == ReportStatus.IMPORTED, report.error
+    assert report.layout == layout
+    assert (report.lines_loaded, report.lines_bad) == (3, 1)
+    (error,) = report.errors
+    assert reason in error["reason"]
+    assert error["line"] == {"ddex_dsr": 7}.get(layout, 5)

@@ -10,7 +10,7 @@ import pytest
 from enterprise_suite.errors import InvalidTransition, ValidationFailed
 from royalties import selectors
 from royalties.choices import StatementStatus
-from royalties.models import Payee, Statement
+from royalties.models import AccountingPeriod, Payee, Statement
 from royalties.money import allocate
 from royalties.services import money, statements
 from royalties.tests import files
@@ -204,3 +204,21 @@ def test_allocate_never_makes_or_loses_a_cent():
     assert allocate(
         Decimal("1.00"), [Decimal("33.3333"), Decimal("33.3333"), Decimal("33.3334")]
     ) == [Decimal("0.33"), Decimal("0.33"), Decimal("0.34")]
+
+
+def test_a_line_matched_by_hand_after_its_period_closed_counts_in_the_next(
+    catalog, import_file, payees
+):
+    from royalties.services.reports import sales_line_match
+
+    stranger = [Sale("USXYZ2600001", "", "DE", "stream", 3, "1", "2.00")]
+    report = import_file(catalog.organization, files.canonical(stranger))
+    march = report.accounting_period
+    statements.period_close(period=march)
+    line = report.lines.get()
+    matched = sales_line_match(line=line, track=catalog.track_b)
+    assert matched.period.month == APRIL
+    april = AccountingPeriod.objects.get(organization=catalog.organization, month=APRIL)
+    statements.statements_generate(period=april)
+    assert by_name(april)["Alice"].earnings == Decimal("2.00")
+    assert not Statement.objects.filter(period=march, payee__name="Alice").exists()
