@@ -372,6 +372,9 @@ STORE_DROP_ROOT = env.str("STORE_DROP_ROOT", default=str(BASE_DIR / "var" / "sto
 # Royalties: where stores drop sales reports (<root>/<organization slug>/<store code>/), how
 # many bad lines a report may have before it is rejected whole, and how many are listed.
 ROYALTIES_DROP_ROOT = env.str("ROYALTIES_DROP_ROOT", default=str(BASE_DIR / "var" / "sales-drop"))
+# An S3 prefix instead of the folder when a bucket is named (endpoint and region as for assets).
+ROYALTIES_DROP_S3_BUCKET = env.str("ROYALTIES_DROP_S3_BUCKET", default="")
+ROYALTIES_DROP_S3_PREFIX = env.str("ROYALTIES_DROP_S3_PREFIX", default="sales-drop")
 ROYALTIES_MAX_BAD_LINES = env.int("ROYALTIES_MAX_BAD_LINES", default=1000)
 ROYALTIES_MAX_LISTED_ERRORS = env.int("ROYALTIES_MAX_LISTED_ERRORS", default=500)
 SALES_REPORT_MAX_BYTES = env.int("SALES_REPORT_MAX_BYTES", default=2 * 1024 * 1024 * 1024)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from royalties.choices import EarningsGroup
@@ -21,8 +22,18 @@ from royalties.models import (
 from royalties.parsers import LAYOUTS
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$", "example": "2026-03"})
+class MonthField(serializers.DateField):
+    """A calendar month: read as YYYY-MM (or a date in it), written as YYYY-MM."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%Y-%m")
+        kwargs.setdefault("input_formats", ["%Y-%m", "%Y-%m-%d"])
+        super().__init__(**kwargs)
+
+
 class SalesReportSerializer(serializers.ModelSerializer[SalesReport]):
-    period = serializers.DateField(format="%Y-%m", read_only=True, allow_null=True)
+    period = MonthField(read_only=True, allow_null=True)
     accounting_period = serializers.SerializerMethodField()
 
     class Meta:
@@ -43,13 +54,11 @@ class SalesReportUploadSerializer(serializers.Serializer[Any]):
 
     store = serializers.CharField(max_length=50)
     layout = serializers.ChoiceField(choices=sorted(LAYOUTS), required=False)
-    period = serializers.DateField(
-        input_formats=["%Y-%m", "%Y-%m-%d"], required=False, help_text="Sales month, YYYY-MM."
-    )
+    period = MonthField(required=False, help_text="Sales month, YYYY-MM.")
 
 
 class SalesLineSerializer(serializers.ModelSerializer[SalesLine]):
-    sale_month = serializers.DateField(format="%Y-%m")
+    sale_month = MonthField()
     gross = serializers.DecimalField(max_digits=20, decimal_places=10)
     net = serializers.DecimalField(max_digits=20, decimal_places=10)
 
@@ -74,7 +83,7 @@ class SalesLineMatchSerializer(serializers.Serializer[Any]):
 
 
 class ExchangeRateSerializer(serializers.ModelSerializer[ExchangeRate]):
-    month = serializers.DateField(format="%Y-%m", input_formats=["%Y-%m", "%Y-%m-%d"])
+    month = MonthField()
     currency = serializers.CharField(min_length=3, max_length=3)
 
     class Meta:
@@ -134,7 +143,7 @@ class ExpenseCreateSerializer(serializers.Serializer[Any]):
 
 
 class PeriodSerializer(serializers.ModelSerializer[AccountingPeriod]):
-    month = serializers.DateField(format="%Y-%m", input_formats=["%Y-%m", "%Y-%m-%d"])
+    month = MonthField()
     is_closed = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -184,11 +193,9 @@ class EarningsQuerySerializer(serializers.Serializer[Any]):
     release = serializers.UUIDField(required=False)
     track = serializers.UUIDField(required=False)
     report = serializers.UUIDField(required=False)
-    month_from = serializers.DateField(input_formats=["%Y-%m"], required=False)
-    month_to = serializers.DateField(input_formats=["%Y-%m"], required=False)
-    period = serializers.DateField(
-        input_formats=["%Y-%m"], required=False, help_text="Accounting period, YYYY-MM."
-    )
+    month_from = MonthField(required=False)
+    month_to = MonthField(required=False)
+    period = MonthField(required=False, help_text="Accounting period, YYYY-MM.")
 
 
 class EarningsRowSerializer(serializers.Serializer[Any]):

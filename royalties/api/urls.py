@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from royalties.api import views
@@ -11,6 +12,8 @@ router.register("splits", views.SplitViewSet, basename="split")
 router.register("expenses", views.ExpenseViewSet, basename="expense")
 router.register("accounting-periods", views.PeriodViewSet, basename="accounting-period")
 router.register("statements", views.StatementViewSet, basename="statement")
-router.register("earnings", views.EarningsViewSet, basename="earnings")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("earnings/", views.EarningsViewSet.as_view({"get": "totals"}), name="earnings"),
+]

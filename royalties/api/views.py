@@ -220,7 +220,13 @@ class SplitViewSet(mixins.ListModelMixin, RoyaltiesViewSet):
     def get_queryset(self) -> QuerySet[Split]:
         return selectors.split_list(organization=self.organization)
 
-    @extend_schema(request=s.SplitSetSerializer, responses={201: s.SplitSerializer(many=True)})
+    @extend_schema(
+        request=s.SplitSetSerializer,
+        responses={
+            201: s.SplitSerializer(many=True),
+            404: OpenApiResponse(description="No such track, release or payee."),
+        },
+    )
     def create(self, request: Request) -> Response:
         """Set a track's (or release's) payees from `valid_from`; percentages sum to 100."""
         data = self.validated(s.SplitSetSerializer, request.data)
@@ -258,7 +264,13 @@ class ExpenseViewSet(mixins.ListModelMixin, RoyaltiesViewSet):
     def get_queryset(self) -> QuerySet[RecoupableExpense]:
         return selectors.expense_list(organization=self.organization)
 
-    @extend_schema(request=s.ExpenseCreateSerializer, responses={201: s.ExpenseSerializer})
+    @extend_schema(
+        request=s.ExpenseCreateSerializer,
+        responses={
+            201: s.ExpenseSerializer,
+            404: OpenApiResponse(description="No such release."),
+        },
+    )
     def create(self, request: Request) -> Response:
         data = self.validated(s.ExpenseCreateSerializer, request.data)
         release = catalog.release_get(organization=self.organization, release_id=data["release"])
@@ -349,8 +361,9 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Royalti
         parameters=[OpenApiParameter("line_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
         responses=s.SalesLineSerializer(many=True),
     )
+    # Not named `trace`: DRF would take a method of that name as the HTTP TRACE handler.
     @action(detail=True, methods=["get"], url_path=r"lines/(?P<line_id>[0-9]+)/trace")
-    def trace(self, request: Request, pk: str | None = None, line_id: str = "") -> Response:
+    def line_trace(self, request: Request, pk: str | None = None, line_id: str = "") -> Response:
         """The report lines a statement line comes from."""
         line = selectors.statement_line_get(statement=self.get_object(), line_id=line_id)
         page = self.paginate_queryset(selectors.statement_line_trace(line))
@@ -429,7 +442,8 @@ class EarningsViewSet(RoyaltiesViewSet):
     filter_backends: list[Any] = []
 
     @extend_schema(parameters=[s.EarningsQuerySerializer], responses=s.EarningsSerializer)
-    def list(self, request: Request) -> Response:
+    def totals(self, request: Request) -> Response:
+        """Totals of matched sales, grouped by track, release, store, territory or month."""
         params = self.validated(s.EarningsQuerySerializer, request.query_params)
         group_by = params.pop("group_by")
         rows, missing = selectors.earnings(

@@ -10,6 +10,8 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -17,7 +19,7 @@ from accounts.tests.factories import UserFactory
 from enterprise_suite.schedules import PREFIXES, SCHEDULES
 from royalties.choices import ReportStatus
 from royalties.models import ExchangeRate, SalesLine, SalesReport
-from royalties.services.dropfolder import sales_reports_pick_up
+from royalties.services.dropfolder import drop_storage, sales_reports_pick_up
 from royalties.tests import files
 from royalties.tests.files import Sale
 
@@ -81,29 +83,58 @@ def test_load_exchange_rates_is_all_or_nothing(catalog, tmp_path):
     assert not ExchangeRate.objects.filter(currency="CAD").exists()
 
 
-def test_drop_folder_job_uploads_archives_and_refuses_duplicates(catalog, tmp_path):
-    store = tmp_path / catalog.organization.slug / "spotify"
-    store.mkdir(parents=True)
+def _drop(catalog, storage):
     content = files.streaming_tsv([Sale(catalog.track_a.isrc, "", "DE", "stream", 5, "1", "0.5")])
-    (store / "march.tsv").write_bytes(content)
-    (store / "copy.tsv").write_bytes(content)
-    fresh = store / "still-writing.tsv"
-    fresh.write_bytes(b"Reporting Month\t")
-    old = time.time() - 600
-    for name in ("march.tsv", "copy.tsv"):
-        os.utime(store / name, (old, old))
+    folder = f"{catalog.organization.slug}/spotify"
+    storage.save(f"{folder}/march.tsv", ContentFile(content))
+    storage.save(f"{folder}/copy.tsv", ContentFile(content))
+    return folder
 
-    reports = sales_reports_pick_up(root=tmp_path)
+
+def test_drop_folder_job_uploads_archives_and_refuses_duplicates(catalog, tmp_path):
+    storage = FileSystemStorage(location=str(tmp_path))
+    folder = _drop(catalog, storage)
+    old = time.time() - 600
+    for name in ("copy.tsv", "march.tsv"):
+        os.utime(tmp_path / folder / name, (old, old))
+    storage.save(f"{folder}/still-writing.tsv", ContentFile(b"Reporting Month\t"))
+
+    reports = sales_reports_pick_up(storage=storage)
 
     assert len(reports) == 1
     assert reports[0].layout == "streaming_tsv"
+    assert reports[0].original_filename == "copy.tsv"
     assert reports[0].status == ReportStatus.UPLOADED  # its import is queued on commit
-    assert sorted(p.name for p in (store / "archive").iterdir()) == ["copy.tsv"] or sorted(
-        p.name for p in (store / "archive").iterdir()
-    ) == ["march.tsv"]
-    refused = sorted(p.name for p in (store / "refused").iterdir())
-    assert len(refused) == 2 and refused[1].endswith(".reason.txt")
-    assert fresh.exists()
+    assert storage.listdir(folder)[1] == ["still-writing.tsv"]
+    assert storage.listdir(f"{folder}/archive")[1] == ["copy.tsv"]
+    refused = sorted(storage.listdir(f"{folder}/refused")[1])
+    assert refused == ["march.tsv", "march.tsv.reason.txt"]
+    assert (
+        "already been uploaded"
+        in storage.open(f"{folder}/refused/march.tsv.reason.txt").read().decode()
+    )
+    assert sales_reports_pick_up(storage=storage) == []
+
+
+def test_drop_prefix_on_s3(catalog, settings):
+    moto = pytest.importorskip("moto")
+    import boto3
+
+    settings.ROYALTIES_DROP_S3_BUCKET = "drops"
+    settings.ROYALTIES_DROP_S3_PREFIX = "incoming"
+    settings.AWS_S3_REGION_NAME = "us-east-1"
+    with moto.mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="drops")
+        folder = _drop(catalog, drop_storage())
+        reports = sales_reports_pick_up(settle=dt.timedelta(0))
+        keys = {o["Key"] for o in client.list_objects_v2(Bucket="drops")["Contents"]}
+    assert len(reports) == 1
+    assert f"incoming/{folder}/archive/{reports[0].original_filename}" in keys
+    assert not any(
+        k.endswith(("/copy.tsv", "/march.tsv")) and "/archive/" not in k and "/refused/" not in k
+        for k in keys
+    )
 
 
 def test_schedule_is_registered():
