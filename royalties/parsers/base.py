@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Protocol, TextIO
+from typing import NamedTuple, Protocol, TextIO
 
 from royalties.choices import UsageType
 from royalties.currencies import is_currency
@@ -26,8 +26,10 @@ _TERRITORY = re.compile(r"^[A-Z]{2}$")
 USAGE_TYPES = frozenset(UsageType.values)
 
 
-@dataclass(frozen=True, slots=True)
-class SaleRow:
+class SaleRow(NamedTuple):
+    """One valid sales line. A named tuple: built once per line, it must be cheap (a frozen
+    dataclass's __init__ cost more than parsing the line)."""
+
     line_number: int
     store: str
     sale_month: dt.date
@@ -41,8 +43,7 @@ class SaleRow:
     currency: str
 
 
-@dataclass(frozen=True, slots=True)
-class BadLine:
+class BadLine(NamedTuple):
     line_number: int
     reason: str
 
@@ -104,6 +105,9 @@ def quantity(value: str) -> int:
     return int(text)
 
 
+# The same few territories, currencies and usage types, and a catalog's worth of identifiers,
+# repeat on every line: their checks are cached (a failing value raises, and is not cached).
+@functools.lru_cache(maxsize=1024)
 def currency(value: str) -> str:
     code = value.strip().upper()
     if not is_currency(code):
@@ -111,6 +115,7 @@ def currency(value: str) -> str:
     return code
 
 
+@functools.lru_cache(maxsize=1024)
 def territory(value: str) -> str:
     code = value.strip().upper()
     if code == "UK":  # stores commonly send UK; ISO 3166 says GB
@@ -120,6 +125,7 @@ def territory(value: str) -> str:
     return code
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def identifiers(isrc_value: str, upc_value: str) -> tuple[str, str]:
     isrc = isrc_value.strip().upper().replace("-", "")
     upc = upc_value.strip()
@@ -147,6 +153,12 @@ def _month(text: str, formats: tuple[str, ...]) -> dt.date:
 
 
 def usage(value: str, mapping: dict[str, str]) -> str:
+    return _usage(value, tuple(mapping.items()) if mapping else ())
+
+
+@functools.lru_cache(maxsize=1024)
+def _usage(value: str, pairs: tuple[tuple[str, str], ...]) -> str:
+    mapping = dict(pairs)
     key = value.strip().lower()
     if key in mapping:
         return mapping[key]

@@ -32,25 +32,34 @@ class CanonicalCsv:
             raise base.ReportMalformed("The file is empty.")
         col = base.header_map(header, {name: name for name in HEADER})
         width = len(header)
+        # Column positions as locals: this loop runs once per line of million-line files.
+        i_store, i_period, i_territory = col["store"], col["period"], col["territory"]
+        i_isrc, i_upc, i_usage = col["isrc"], col["upc"], col["usage_type"]
+        i_quantity, i_gross, i_net, i_currency = (
+            col["quantity"], col["gross"], col["net"], col["currency"],
+        )  # fmt: skip
+        formats = ("%Y-%m", "%Y-%m-%d")
+        amount, Row = base.amount, base.SaleRow
         for row in reader:
             number = reader.line_num
             if not any(row):
                 continue
             try:
-                base.cells(row, width)
-                isrc, upc = base.identifiers(row[col["isrc"]], row[col["upc"]])
-                yield base.SaleRow(
-                    line_number=number,
-                    store=row[col["store"]].strip() or context.store,
-                    sale_month=base.month(row[col["period"]], ("%Y-%m", "%Y-%m-%d")),
-                    territory=base.territory(row[col["territory"]]),
-                    isrc=isrc,
-                    upc=upc,
-                    usage_type=base.usage(row[col["usage_type"]], {}),
-                    quantity=base.quantity(row[col["quantity"]]),
-                    gross=base.amount(row[col["gross"]], field="gross"),
-                    net=base.amount(row[col["net"]], field="net"),
-                    currency=base.currency(row[col["currency"]]),
+                if len(row) < width:
+                    raise base.LineError(f"expected {width} fields, found {len(row)}")
+                isrc, upc = base.identifiers(row[i_isrc], row[i_upc])
+                yield Row(
+                    number,
+                    row[i_store].strip() or context.store,
+                    base.month(row[i_period], formats),
+                    base.territory(row[i_territory]),
+                    isrc,
+                    upc,
+                    base.usage(row[i_usage], {}),
+                    base.quantity(row[i_quantity]),
+                    amount(row[i_gross], field="gross"),
+                    amount(row[i_net], field="net"),
+                    base.currency(row[i_currency]),
                 )
             except base.LineError as exc:
                 yield base.BadLine(number, str(exc))

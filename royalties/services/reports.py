@@ -396,7 +396,8 @@ def sales_line_match(
         publish(
             organization_id=locked.organization_id,
             type="sales_line.matched",
-            subject_type="sales_line",
+            # Lines have bigint ids; the event's subject is the report, the line is in data.
+            subject_type="sales_report",
             subject_id=locked.report_id,
             release_id=locked.release_id,
             actor_id=actor.pk if actor else None,
