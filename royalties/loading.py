@@ -89,9 +89,10 @@ class _CopySink:
         self._prefix = "\t".join(str(value) for value in fixed) + "\t"
         self._texts: dict[Any, str] = {}
         self._ids = {
-            key: (str(track) if track else NULL, str(release) if release else NULL)
-            for key, (track, release) in (*index.by_isrc.items(), *index.by_upc.items())
+            isrc: f"{track}\t{release}" for isrc, (track, release) in index.by_isrc.items()
         }
+        self._upc_ids = {upc: f"{NULL}\t{release}" for upc, (_, release) in index.by_upc.items()}
+        self._no_ids = f"{NULL}\t{NULL}"
         self._batch: list[str] = []
 
     def _text(self, value: Any) -> str:
@@ -101,17 +102,21 @@ class _CopySink:
         return text
 
     def write(self, row: SaleRow) -> None:
-        track, release = self.index.match(row)
-        if release is None:
-            ids = f"{NULL}\t{NULL}"
+        # Inlined CatalogIndex.match and the text cache: this runs once per line.
+        ids = self._ids.get(row.isrc) if row.isrc else None
+        if ids is None and row.upc:
+            ids = self._upc_ids.get(row.upc)
+        if ids is None:
+            ids = self._no_ids
         else:
-            track_id, release_id = self._ids[row.isrc if track else row.upc]
-            ids = f"{track_id}\t{release_id}"
+            self.index.matched += 1
+        texts = self._texts
+        store = texts.get(row.store) or self._text(row.store)
+        month = texts.get(row.sale_month) or self._text(row.sale_month)
         self._batch.append(
-            f"{self._prefix}{row.line_number}\t{self._text(row.store)}\t"
-            f"{self._text(row.sale_month)}\t{row.territory}\t{row.isrc}\t{row.upc}\t"
-            f"{row.usage_type}\t{row.quantity}\t{row.gross}\t{row.net}\t{row.currency}\t"
-            f"{ids}\tf\n"
+            f"{self._prefix}{row.line_number}\t{store}\t{month}\t{row.territory}\t{row.isrc}\t"
+            f"{row.upc}\t{row.usage_type}\t{row.quantity}\t{row.gross}\t{row.net}\t"
+            f"{row.currency}\t{ids}\tf\n"
         )
         if len(self._batch) >= COPY_BATCH:
             self.flush()

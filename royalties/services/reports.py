@@ -211,7 +211,10 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
     errors: list[dict[str, Any]] = []
     total = loaded = bad = 0
     with report.file.open("rb") as stored:
-        stream = io.TextIOWrapper(stored, encoding="utf-8-sig", errors="strict", newline="")
+        # The storage's own file object, not Django's wrappers (whose `closed` property the
+        # text layer would call on every line).
+        raw = getattr(stored.file, "file", stored.file) or stored
+        stream = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
         rows = layout.parse(stream, context)
         try:
             first = _first_good(rows, errors, max_listed)
