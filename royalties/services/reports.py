@@ -217,11 +217,9 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
         stream = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
         rows = layout.parse(stream, context)
         try:
-            first = _first_good(rows, errors, max_listed)
+            first, bad = _first_good(rows, errors, max_listed)
             if first is None:
-                bad = len(errors)
                 raise ReportRejected("The report has no valid lines.", errors, bad, bad)
-            bad = len(errors)
             sale_month = report.period or first.sale_month
             period = accounting_period_for(organization=report.organization, month=sale_month)
             report.period, report.accounting_period = sale_month, period
@@ -244,6 +242,7 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
                         progress(loaded + bad)
             matched = sink.index.matched
         except parsers.ReportMalformed as exc:
+            bad = max(bad, len(errors))
             raise ReportRejected(str(exc), errors, bad, loaded + bad) from None
         except UnicodeDecodeError:
             raise ReportRejected("The file is not UTF-8 text.", errors, bad, loaded + bad) from None
@@ -262,15 +261,24 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
     return total, loaded, matched
 
 
-def _first_good(rows: Any, errors: list[dict[str, Any]], max_listed: int) -> parsers.SaleRow | None:
+def _first_good(
+    rows: Any, errors: list[dict[str, Any]], max_listed: int
+) -> tuple[parsers.SaleRow | None, int]:
+    """The first valid line (the report's month and period come from it), and how many bad
+    lines came before it."""
+    bad = 0
     for row in rows:
         if isinstance(row, parsers.SaleRow):
-            return row
+            return row, bad
+        bad += 1
         if len(errors) < max_listed:
             errors.append({"line": row.line_number, "reason": row.reason})
-        if len(errors) > settings.ROYALTIES_MAX_BAD_LINES:
-            raise parsers.ReportMalformed("Too many bad lines before the first valid one.")
-    return None
+        if bad > settings.ROYALTIES_MAX_BAD_LINES:
+            raise parsers.ReportMalformed(
+                f"More than {settings.ROYALTIES_MAX_BAD_LINES} bad lines before the first "
+                "valid one; the report was rejected whole."
+            )
+    return None, bad
 
 
 def _finish(report: SalesReport, status: str, **fields: Any) -> SalesReport | None:

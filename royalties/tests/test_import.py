@@ -234,3 +234,13 @@ def test_each_layout_reports_its_malformed_line(catalog, import_file, layout):
     (error,) = report.errors
     assert reason in error["reason"]
     assert error["line"] == {"ddex_dsr": 7}.get(layout, 5)
+
+
+def test_bad_lines_are_all_counted_though_only_the_first_are_listed(catalog, import_file, settings):
+    settings.ROYALTIES_MAX_LISTED_ERRORS = 1
+    header, *good = files.canonical(sales(catalog)).decode().splitlines(keepends=True)
+    content = header + "x,y\n" * 3 + "".join(good)
+    report = import_file(catalog.organization, content.encode())
+    assert report.status == ReportStatus.IMPORTED
+    assert (report.lines_loaded, report.lines_bad, report.lines_total) == (3, 3, 6)
+    assert report.errors == [{"line": 2, "reason": "expected 10 fields, found 2"}]
