@@ -56,7 +56,7 @@ class Rollback(Exception):
 
 @pytest.mark.services
 @pytest.mark.django_db
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     sales=st.lists(sale, min_size=1, max_size=40),
     split_weights=st.lists(weights, min_size=4, max_size=4),
