@@ -82,6 +82,7 @@ bench: $(BIN)/.dev ## Run the benchmarks in bench/ (ratios against a baseline in
 	$(SERVICES_ENV) $(BIN)/python bench/deliveries.py
 	$(SERVICES_ENV) $(BIN)/python bench/ws_fanout.py
 	$(SERVICES_ENV) $(BIN)/python bench/inbound_webhooks.py
+	$(SERVICES_ENV) $(BIN)/python bench/royalties_import.py
 
 bench-load: $(BIN)/.dev ## Locust load test of web+worker+beat started by the entrypoint (bench/locust)
 	$(SERVICES_ENV) $(BIN)/python bench/locust/run.py --users $(LOAD_USERS) --seconds $(LOAD_SECONDS)

@@ -7,6 +7,8 @@ from distribution.schedules import SCHEDULES as DISTRIBUTION_SCHEDULES
 from distribution.schedules import Schedule
 from realtime.schedules import SCHEDULE_PREFIX as REALTIME_PREFIX
 from realtime.schedules import SCHEDULES as REALTIME_SCHEDULES
+from royalties.schedules import SCHEDULE_PREFIX as ROYALTIES_PREFIX
+from royalties.schedules import SCHEDULES as ROYALTIES_SCHEDULES
 
 PLATFORM_PREFIX = "platform: "
 PLATFORM_SCHEDULES = (
@@ -21,7 +23,8 @@ PLATFORM_SCHEDULES = (
 SCHEDULES: tuple[Schedule, ...] = (
     *DISTRIBUTION_SCHEDULES,
     *REALTIME_SCHEDULES,
+    *ROYALTIES_SCHEDULES,
     *PLATFORM_SCHEDULES,
 )
 # Jobs whose names start with these are ours: sync removes the ones no longer defined.
-PREFIXES = (DISTRIBUTION_PREFIX, REALTIME_PREFIX, PLATFORM_PREFIX)
+PREFIXES = (DISTRIBUTION_PREFIX, REALTIME_PREFIX, ROYALTIES_PREFIX, PLATFORM_PREFIX)

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "accounts",
     "distribution",
     "realtime",
+    "royalties",
 ]
 
 MIDDLEWARE = [
@@ -309,6 +310,8 @@ SPECTACULAR_SETTINGS = {
         "ReleaseStatusEnum": "distribution.choices.ReleaseStatus",
         "RoleEnum": "accounts.choices.Role",
         "ContributorRoleEnum": "distribution.choices.ContributorRole",
+        "SalesReportStatusEnum": "royalties.choices.ReportStatus",
+        "StatementStatusEnum": "royalties.choices.StatementStatus",
     },
 }
 
@@ -383,6 +386,16 @@ DDEX_SENDER_NAME = env.str("DDEX_SENDER_NAME", default="Enterprise Suite")
 DDEX_TEST_MESSAGES = env.bool("DDEX_TEST_MESSAGES", default=not IS_PRODUCTION)
 # Folder stores' relative roots resolve here (the embedded profile's "stores").
 STORE_DROP_ROOT = env.str("STORE_DROP_ROOT", default=str(BASE_DIR / "var" / "stores"))
+
+# Royalties: where stores drop sales reports (<root>/<organization slug>/<store code>/), how
+# many bad lines a report may have before it is rejected whole, and how many are listed.
+ROYALTIES_DROP_ROOT = env.str("ROYALTIES_DROP_ROOT", default=str(BASE_DIR / "var" / "sales-drop"))
+# An S3 prefix instead of the folder when a bucket is named (endpoint and region as for assets).
+ROYALTIES_DROP_S3_BUCKET = env.str("ROYALTIES_DROP_S3_BUCKET", default="")
+ROYALTIES_DROP_S3_PREFIX = env.str("ROYALTIES_DROP_S3_PREFIX", default="sales-drop")
+ROYALTIES_MAX_BAD_LINES = env.int("ROYALTIES_MAX_BAD_LINES", default=1000)
+ROYALTIES_MAX_LISTED_ERRORS = env.int("ROYALTIES_MAX_LISTED_ERRORS", default=500)
+SALES_REPORT_MAX_BYTES = env.int("SALES_REPORT_MAX_BYTES", default=2 * 1024 * 1024 * 1024)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=900)
 

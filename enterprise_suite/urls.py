@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("distribution.api.urls")),
     path("", include("realtime.api.urls")),
+    path("", include("royalties.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,315 @@
+"""Import throughput of a 1,000,000-line sales report against a raw COPY of the same file.
+
+The issue's target: the full import (parse, validate, load, match) at 0.5x or better of a raw
+`COPY` of the same file into a bare table, in the same run, with the importing process under
+200 MB peak memory; and the earnings roll-up time against the COPY time.
+
+It uses a database of its own (`enterprise_suite_royalties_bench`, dropped and recreated each
+run, then migrated) and a Redis index of its own (`BENCH_REDIS_DB`, default 9). It seeds one
+organization with 200 releases of 10 tracks, and writes a canonical-layout CSV of N lines
+(default 1,000,000): 90% of lines name a catalog ISRC, 5% only a catalog UPC, 5% unknown
+ISRCs (the unmatched queue); per-stream amounts with 10 decimal places; EUR, USD and GBP.
+
+Each measurement runs in a fresh child process (`--phase`), so memory figures are the
+process's own (VmHWM, the kernel's peak RSS) and nothing is cached between them:
+  copy     `COPY bare FROM STDIN (FORMAT csv, HEADER)` streaming the file's bytes in 1 MB
+           chunks into an unindexed table of text/bigint/numeric columns (the floor: no
+           parsing or validation in Python);
+  import   `sales_report_import` on the uploaded file: streaming csv parse, per-field
+           validation, COPY with `write_row` in one transaction, set-based ISRC/UPC matching;
+  earnings `earnings(group_by=track)` and `(group_by=territory)` over the imported lines, with
+           currency conversion.
+Order: copy, import, copy; the COPY time is the mean of the two.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/enterprise_suite \\
+    REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/royalties_import.py [--lines 1000000]
+
+Exit status: 0 after a measurement, whatever the figures; 1 if a phase fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as `python bench/royalties_import.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_REDIS_URL,
+    BenchError,
+    bench_environment,
+    create_database,
+    migrate,
+    postgres_target,
+)
+
+DATABASE_NAME = "enterprise_suite_royalties_bench"
+ORG_SLUG = "royalties-bench"
+RELEASES, TRACKS_PER_RELEASE = 200, 10
+MB = 1024 * 1024
+
+
+def proc_status(field: str) -> int:
+    """A /proc/self/status memory figure, in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def isrc(n: int) -> str:
+    return f"QZBEN26{n:05d}"
+
+
+def upc(n: int) -> str:
+    from stdnum import ean
+
+    body = f"99{n:09d}"
+    return body + ean.calc_check_digit(body)
+
+
+# --- Child phases (run with Django set up) ------------------------------------------------------
+
+
+def _django() -> None:
+    import django
+
+    django.setup()
+
+
+def phase_seed() -> dict[str, Any]:
+    _django()
+    import datetime as dt
+    from decimal import Decimal
+
+    from accounts.models import Organization
+    from distribution.models import Release, Track
+    from royalties.models import ExchangeRate
+
+    org = Organization.objects.create(name="Royalties bench", slug=ORG_SLUG, default_currency="EUR")
+    releases = Release.objects.bulk_create(
+        Release(organization=org, title=f"Release {r}", upc=upc(r)) for r in range(RELEASES)
+    )
+    Track.objects.bulk_create(
+        Track(organization=org, release=release, track_number=t + 1, title=f"Track {t}",
+              isrc=isrc(r * TRACKS_PER_RELEASE + t))
+        for r, release in enumerate(releases)
+        for t in range(TRACKS_PER_RELEASE)
+    )  # fmt: skip
+    month = dt.date(2026, 3, 1)
+    ExchangeRate.objects.bulk_create(
+        [
+            ExchangeRate(organization=org, currency="USD", month=month, rate=Decimal("0.9213")),
+            ExchangeRate(organization=org, currency="GBP", month=month, rate=Decimal("1.1688")),
+        ]
+    )
+    return {"organization": str(org.pk)}
+
+
+def phase_copy(path: str) -> dict[str, Any]:
+    _django()
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        dbname=db["NAME"], host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"],
+        password=db["PASSWORD"] or None,
+    ) as conn:  # fmt: skip
+        conn.execute("DROP TABLE IF EXISTS bare_sales")
+        conn.execute(
+            "CREATE TABLE bare_sales (store text, period text, territory text, isrc text, "
+            "upc text, usage_type text, quantity bigint, gross numeric, net numeric, "
+            "currency text)"
+        )
+        conn.commit()
+        started = time.perf_counter()
+        with (
+            conn.cursor() as cursor,
+            cursor.copy("COPY bare_sales FROM STDIN (FORMAT csv, HEADER true)") as copy,
+            open(path, "rb") as handle,
+        ):
+            while chunk := handle.read(MB):
+                copy.write(chunk)
+        conn.commit()
+        seconds = time.perf_counter() - started
+        rows = conn.execute("SELECT count(*) FROM bare_sales").fetchone()[0]  # type: ignore[index]
+        conn.execute("DROP TABLE bare_sales")
+        conn.commit()
+    return {"seconds": seconds, "rows": rows, "peak_rss": proc_status("VmHWM")}
+
+
+def phase_import(path: str) -> dict[str, Any]:
+    _django()
+    from accounts.models import Organization
+    from royalties.services.reports import sales_report_import, sales_report_upload_path_file
+
+    organization = Organization.objects.get(slug=ORG_SLUG)
+    rss_before_upload = proc_status("VmRSS")
+    started = time.perf_counter()
+    report = sales_report_upload_path_file(
+        organization=organization, path=Path(path), store_code="spotify", enqueue=False
+    )
+    upload_seconds = time.perf_counter() - started
+    rss_before = proc_status("VmRSS")
+    started = time.perf_counter()
+    sales_report_import(report_id=report.pk)
+    seconds = time.perf_counter() - started
+    report.refresh_from_db()
+    return {
+        "seconds": seconds,
+        "upload_seconds": upload_seconds,
+        "status": report.status,
+        "error": report.error,
+        "lines_loaded": report.lines_loaded,
+        "lines_bad": report.lines_bad,
+        "lines_matched": report.lines_matched,
+        "rss_before_upload": rss_before_upload,
+        "rss_before": rss_before,
+        "peak_rss": proc_status("VmHWM"),
+    }
+
+
+def phase_earnings() -> dict[str, Any]:
+    _django()
+    from accounts.models import Organization
+    from royalties.selectors import earnings
+
+    organization = Organization.objects.get(slug=ORG_SLUG)
+    out: dict[str, Any] = {}
+    for group in ("track", "territory"):
+        started = time.perf_counter()
+        rows, missing = earnings(organization=organization, group_by=group, filters={})
+        out[group] = {
+            "seconds": time.perf_counter() - started,
+            "groups": len(rows),
+            "total": str(sum(r.amount_cents for r in rows)),
+            "missing_rates": missing,
+        }
+    return out
+
+
+# --- Parent ---------------------------------------------------------------------------------
+
+
+def write_report(path: Path, lines: int, seed: int = 7) -> int:
+    rng = random.Random(seed)
+    territories = ["DE", "FR", "US", "GB", "SE", "BR", "JP", "NL", "ES", "IT"]
+    currencies = ["EUR", "EUR", "USD", "GBP"]
+    tracks = RELEASES * TRACKS_PER_RELEASE
+    with path.open("w", newline="") as out:
+        out.write("store,period,territory,isrc,upc,usage_type,quantity,gross,net,currency\n")
+        batch = []
+        for _n in range(lines):
+            kind = rng.random()
+            if kind < 0.90:
+                ids = f"{isrc(rng.randrange(tracks))},"
+                usage = "stream"
+            elif kind < 0.95:
+                ids = f",{upc(rng.randrange(RELEASES))}"
+                usage = "download"
+            else:
+                ids = f"{isrc(50_000 + rng.randrange(40_000))},"
+                usage = "stream"
+            quantity = rng.randrange(1, 5000)
+            net = rng.randrange(1, 10**10) / 10**10 * quantity * 0.004
+            batch.append(
+                f"spotify,2026-03,{rng.choice(territories)},{ids},{usage},{quantity},"
+                f"{net * 1.3:.10f},{net:.10f},{rng.choice(currencies)}\n"
+            )
+            if len(batch) >= 10_000:
+                out.write("".join(batch))
+                batch = []
+        out.write("".join(batch))
+    return path.stat().st_size
+
+
+def run_phase(env: dict[str, str], phase: str, *args: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode:
+        raise BenchError(f"phase {phase} failed:\n{result.stdout}\n{result.stderr}")
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--phase", choices=["seed", "copy", "import", "earnings"])
+    parser.add_argument("path", nargs="?")
+    args = parser.parse_args()
+    if args.phase:
+        phases = {
+            "seed": lambda: phase_seed(),
+            "copy": lambda: phase_copy(args.path),
+            "import": lambda: phase_import(args.path),
+            "earnings": lambda: phase_earnings(),
+        }
+        print(json.dumps(phases[args.phase]()))
+        return 0
+
+    database_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+    _, params = postgres_target(database_url)
+    create_database(DATABASE_NAME, params, recreate=True)
+    env = bench_environment(
+        "bench.settings",
+        {"DATABASE_URL": database_url, "REDIS_URL": redis_url,
+         "BENCH_DATABASE_NAME": DATABASE_NAME},
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="royalties-bench-") as tmp:
+        env["MEDIA_ROOT"] = str(Path(tmp) / "media")
+        try:
+            migrate(env)
+            run_phase(env, "seed")
+            path = Path(tmp) / "report.csv"
+            started = time.perf_counter()
+            size = write_report(path, args.lines)
+            print(f"generated {args.lines:,} lines ({size / MB:.0f} MB) in "
+                  f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+            copy1 = run_phase(env, "copy", str(path))
+            imported = run_phase(env, "import", str(path))
+            copy2 = run_phase(env, "copy", str(path))
+            rollup = run_phase(env, "earnings")
+        except BenchError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+    if imported["status"] != "imported":
+        print(f"import {imported['status']}: {imported['error']}", file=sys.stderr)
+        return 1
+    copy_seconds = (copy1["seconds"] + copy2["seconds"]) / 2
+    lines = imported["lines_loaded"] + imported["lines_bad"]
+    copy_rate = copy1["rows"] / copy_seconds
+    import_rate = lines / imported["seconds"]
+    print(f"raw COPY:  {copy_seconds:6.2f} s  {copy_rate:>10,.0f} lines/s "
+          f"(runs {copy1['seconds']:.2f} s, {copy2['seconds']:.2f} s)")  # fmt: skip
+    print(f"import:    {imported['seconds']:6.2f} s  {import_rate:>10,.0f} lines/s  "
+          f"ratio {import_rate / copy_rate:.2f}x (target >= 0.5x)")  # fmt: skip
+    print(f"           {imported['lines_loaded']:,} loaded, {imported['lines_bad']:,} bad, "
+          f"{imported['lines_matched']:,} matched; upload (checksum + store) "
+          f"{imported['upload_seconds']:.2f} s")  # fmt: skip
+    print(f"memory:    import process peak RSS {imported['peak_rss'] / MB:.0f} MB "
+          f"(before import {imported['rss_before'] / MB:.0f} MB; target < 200 MB)")  # fmt: skip
+    for group, figures in rollup.items():
+        print(f"earnings by {group:<9} {figures['seconds']:6.2f} s = "
+              f"{figures['seconds'] / copy_seconds:.2f}x the COPY time "
+              f"({figures['groups']} groups, total {figures['total']} EUR)")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

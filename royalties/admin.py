@@ -1,0 +1,230 @@
+"""Royalties in the admin panel: sales reports with progress and errors, the unmatched queue
+with a match action, statements with their lines. Writes go through the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.html import format_html, format_html_join
+
+from accounts.roles import Capability, user_has_capability
+from distribution.models import Release, Track
+from enterprise_suite.errors import ApplicationError
+from royalties.choices import ReportStatus
+from royalties.models import (
+    AccountingPeriod,
+    ExchangeRate,
+    Payee,
+    RecoupableExpense,
+    SalesReport,
+    Split,
+    Statement,
+    StatementLine,
+    UnmatchedSalesLine,
+)
+from royalties.services.reports import progress_key, sales_line_match
+
+
+@admin.register(SalesReport)
+class SalesReportAdmin(admin.ModelAdmin[SalesReport]):
+    list_display = [
+        "__str__",
+        "organization",
+        "layout",
+        "period",
+        "status",
+        "progress",
+        "lines_bad",
+        "lines_matched",
+        "created_at",
+    ]
+    list_filter = ["status", "layout", "store_code", "organization"]
+    search_fields = ["original_filename", "checksum", "store_code"]
+    readonly_fields = [*(f.name for f in SalesReport._meta.fields), "progress", "error_list"]
+    exclude = ["errors"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # uploads go through the API, the command or the drop folder
+
+    @admin.display(description="progress")
+    def progress(self, report: SalesReport) -> str:
+        if report.status == ReportStatus.IMPORTING:
+            lines = cache.get(progress_key(report.pk))
+            return f"importing: {lines or 0:,} lines read"
+        if report.status == ReportStatus.IMPORTED:
+            return f"{report.lines_loaded:,} / {report.lines_total:,} loaded"
+        return str(report.status)
+
+    @admin.display(description="errors")
+    def error_list(self, report: SalesReport) -> str:
+        if not report.errors:
+            return "-"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "", "<li>line {}: {}</li>", ((e["line"], e["reason"]) for e in report.errors)
+            ),
+        )
+
+
+class MatchForm(forms.Form):
+    _selected_action = forms.CharField(widget=forms.MultipleHiddenInput)
+    track = forms.ModelChoiceField(queryset=Track.objects.none(), required=False)
+    release = forms.ModelChoiceField(queryset=Release.objects.none(), required=False)
+
+
+@admin.register(UnmatchedSalesLine)
+class UnmatchedSalesLineAdmin(admin.ModelAdmin[UnmatchedSalesLine]):
+    """Lines no track or release matched; select some and match them to a track or release."""
+
+    list_display = [
+        "line_number",
+        "report",
+        "store",
+        "sale_month",
+        "territory",
+        "isrc",
+        "upc",
+        "usage_type",
+        "quantity",
+        "net",
+        "currency",
+    ]
+    list_filter = ["store", "sale_month", "organization"]
+    search_fields = ["isrc", "upc"]
+    actions = ["match_lines"]
+    readonly_fields = [f.name for f in UnmatchedSalesLine._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UnmatchedSalesLine]:
+        return super().get_queryset(request).filter(release__isnull=True)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Match the selected lines to a track or release")
+    def match_lines(
+        self, request: HttpRequest, queryset: QuerySet[UnmatchedSalesLine]
+    ) -> HttpResponse | None:
+        organizations = set(queryset.values_list("organization_id", flat=True))
+        if len(organizations) != 1:
+            self.message_user(request, "Select lines of one organization.", messages.ERROR)
+            return None
+        (organization_id,) = organizations
+        if not user_has_capability(request.user, organization_id, Capability.CATALOG_WRITE):
+            self.message_user(request, "Your role does not allow this.", messages.ERROR)
+            return None
+        form = MatchForm(request.POST if "apply" in request.POST else None)
+        form.fields["track"].queryset = Track.objects.filter(organization_id=organization_id)  # type: ignore[attr-defined]
+        form.fields["release"].queryset = Release.objects.filter(  # type: ignore[attr-defined]
+            organization_id=organization_id
+        )
+        if "apply" in request.POST and form.is_valid():
+            matched = 0
+            for line in queryset:
+                try:
+                    sales_line_match(
+                        line=line,
+                        track=form.cleaned_data["track"],
+                        release=form.cleaned_data["release"],
+                        actor=request.user,  # type: ignore[arg-type]
+                    )
+                    matched += 1
+                except ApplicationError as exc:
+                    self.message_user(
+                        request, f"Line {line.line_number}: {exc.message}", messages.ERROR
+                    )
+            self.message_user(request, f"Matched {matched} line(s).", messages.SUCCESS)
+            return None
+        return render(
+            request,
+            "admin/royalties/match_lines.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Match sales lines",
+                "lines": queryset,
+                "form": form,
+                "action": "match_lines",
+                "opts": self.model._meta,
+            },
+        )
+
+
+class StatementLineInline(admin.TabularInline[StatementLine, Statement]):
+    model = StatementLine
+    extra = 0
+    can_delete = False
+    fields = [
+        "release",
+        "track",
+        "store",
+        "territory",
+        "quantity",
+        "sales_lines",
+        "group_total",
+        "percent",
+        "amount",
+        "recouped",
+    ]
+    readonly_fields = [
+        "release",
+        "track",
+        "store",
+        "territory",
+        "quantity",
+        "sales_lines",
+        "group_total",
+        "percent",
+        "amount",
+        "recouped",
+    ]
+
+
+@admin.register(Statement)
+class StatementAdmin(admin.ModelAdmin[Statement]):
+    list_display = [
+        "payee",
+        "period",
+        "status",
+        "opening_balance",
+        "earnings",
+        "recoupment",
+        "closing_balance",
+        "currency",
+    ]
+    list_filter = ["status", "period__month", "organization"]
+    search_fields = ["payee__name"]
+    inlines = [StatementLineInline]
+    readonly_fields = [f.name for f in Statement._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # statements are generated from the period
+
+
+@admin.register(AccountingPeriod)
+class AccountingPeriodAdmin(admin.ModelAdmin[AccountingPeriod]):
+    list_display = ["__str__", "organization", "closed_at"]
+    list_filter = ["organization"]
+    readonly_fields = ["closed_at"]
+
+
+admin.site.register(ExchangeRate, list_display=["currency", "month", "rate", "organization"])
+admin.site.register(Payee, list_display=["name", "email", "artist", "organization"])
+admin.site.register(
+    Split,
+    list_display=["payee", "track", "release", "percent", "valid_from"],
+    raw_id_fields=["track", "release", "payee"],
+)
+admin.site.register(
+    RecoupableExpense,
+    list_display=["description", "release", "amount", "incurred_on"],
+    raw_id_fields=["release"],
+)

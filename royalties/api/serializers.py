@@ -1,0 +1,214 @@
+"""Royalties API serializers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from royalties.choices import EarningsGroup
+from royalties.models import (
+    AccountingPeriod,
+    ExchangeRate,
+    Payee,
+    RecoupableExpense,
+    SalesLine,
+    SalesReport,
+    Split,
+    Statement,
+    StatementLine,
+)
+from royalties.parsers import LAYOUTS
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$", "example": "2026-03"})
+class MonthField(serializers.DateField):
+    """A calendar month: read as YYYY-MM (or a date in it), written as YYYY-MM."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%Y-%m")
+        kwargs.setdefault("input_formats", ["%Y-%m", "%Y-%m-%d"])
+        super().__init__(**kwargs)
+
+
+class SalesReportSerializer(serializers.ModelSerializer[SalesReport]):
+    period = MonthField(read_only=True, allow_null=True)
+    accounting_period = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SalesReport
+        fields = [
+            "id", "store_code", "layout", "period", "accounting_period", "original_filename",
+            "size_bytes", "checksum", "status", "lines_total", "lines_loaded", "lines_bad",
+            "lines_matched", "errors", "error", "imported_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_accounting_period(self, report: SalesReport) -> str | None:
+        return str(report.accounting_period) if report.accounting_period_id else None
+
+
+class SalesReportUploadSerializer(serializers.Serializer[Any]):
+    """Query parameters (raw body) or form fields (multipart) of an upload."""
+
+    store = serializers.CharField(max_length=50)
+    layout = serializers.ChoiceField(choices=sorted(LAYOUTS), required=False)
+    period = MonthField(required=False, help_text="Sales month, YYYY-MM.")
+
+
+class SalesLineSerializer(serializers.ModelSerializer[SalesLine]):
+    sale_month = MonthField()
+    gross = serializers.DecimalField(max_digits=20, decimal_places=10)
+    net = serializers.DecimalField(max_digits=20, decimal_places=10)
+
+    class Meta:
+        model = SalesLine
+        fields = [
+            "id", "report", "line_number", "store", "sale_month", "territory", "isrc", "upc",
+            "usage_type", "quantity", "gross", "net", "currency", "track", "release",
+            "matched_by_hand",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SalesLineMatchSerializer(serializers.Serializer[Any]):
+    track = serializers.UUIDField(required=False)
+    release = serializers.UUIDField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("track" in attrs) == ("release" in attrs):
+            raise serializers.ValidationError({"track": ["Give either a track or a release."]})
+        return attrs
+
+
+class ExchangeRateSerializer(serializers.ModelSerializer[ExchangeRate]):
+    month = MonthField()
+    currency = serializers.CharField(min_length=3, max_length=3)
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["id", "currency", "month", "rate"]
+        read_only_fields = ["id"]
+
+
+class ExchangeRatesSetSerializer(serializers.Serializer[Any]):
+    rates = ExchangeRateSerializer(many=True, allow_empty=False)
+
+
+class PayeeSerializer(serializers.ModelSerializer[Payee]):
+    class Meta:
+        model = Payee
+        fields = ["id", "name", "email", "artist", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"artist": {"required": False, "allow_null": True}}
+
+
+class SplitSerializer(serializers.ModelSerializer[Split]):
+    class Meta:
+        model = Split
+        fields = ["id", "track", "release", "payee", "percent", "valid_from"]
+        read_only_fields = fields
+
+
+class ShareSerializer(serializers.Serializer[Any]):
+    payee = serializers.UUIDField()
+    percent = serializers.DecimalField(max_digits=7, decimal_places=4)
+
+
+class SplitSetSerializer(serializers.Serializer[Any]):
+    track = serializers.UUIDField(required=False)
+    release = serializers.UUIDField(required=False)
+    valid_from = serializers.DateField()
+    shares = ShareSerializer(many=True, allow_empty=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("track" in attrs) == ("release" in attrs):
+            raise serializers.ValidationError({"track": ["Give either a track or a release."]})
+        return attrs
+
+
+class ExpenseSerializer(serializers.ModelSerializer[RecoupableExpense]):
+    class Meta:
+        model = RecoupableExpense
+        fields = ["id", "release", "description", "amount", "incurred_on", "created_at"]
+        read_only_fields = fields
+
+
+class ExpenseCreateSerializer(serializers.Serializer[Any]):
+    release = serializers.UUIDField()
+    description = serializers.CharField(max_length=300)
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    incurred_on = serializers.DateField()
+
+
+class PeriodSerializer(serializers.ModelSerializer[AccountingPeriod]):
+    month = MonthField()
+    is_closed = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = AccountingPeriod
+        fields = ["id", "month", "is_closed", "closed_at"]
+        read_only_fields = ["id", "is_closed", "closed_at"]
+
+
+class StatementLineSerializer(serializers.ModelSerializer[StatementLine]):
+    class Meta:
+        model = StatementLine
+        fields = [
+            "id", "release", "track", "store", "territory", "quantity", "sales_lines",
+            "group_total", "percent", "amount", "recouped",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class StatementSerializer(serializers.ModelSerializer[Statement]):
+    period = serializers.SerializerMethodField()
+    payee_name = serializers.CharField(source="payee.name", read_only=True)
+
+    class Meta:
+        model = Statement
+        fields = [
+            "id", "payee", "payee_name", "period", "status", "currency", "opening_balance",
+            "earnings", "recoupment", "closing_balance", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_period(self, statement: Statement) -> str:
+        return str(statement.period)
+
+
+class StatementDetailSerializer(StatementSerializer):
+    lines = StatementLineSerializer(many=True, read_only=True)
+
+    class Meta(StatementSerializer.Meta):
+        fields = [*StatementSerializer.Meta.fields, "lines"]
+        read_only_fields = fields
+
+
+class EarningsQuerySerializer(serializers.Serializer[Any]):
+    group_by = serializers.ChoiceField(choices=EarningsGroup.choices)
+    store = serializers.CharField(required=False)
+    territory = serializers.CharField(required=False, min_length=2, max_length=2)
+    release = serializers.UUIDField(required=False)
+    track = serializers.UUIDField(required=False)
+    report = serializers.UUIDField(required=False)
+    month_from = MonthField(required=False)
+    month_to = MonthField(required=False)
+    period = MonthField(required=False, help_text="Accounting period, YYYY-MM.")
+
+
+class EarningsRowSerializer(serializers.Serializer[Any]):
+    key = serializers.CharField()
+    name = serializers.CharField(help_text="Track or release title; else the key.")
+    quantity = serializers.IntegerField()
+    lines = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=40, decimal_places=20)
+    amount_cents = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+
+class EarningsSerializer(serializers.Serializer[Any]):
+    currency = serializers.CharField()
+    group_by = serializers.CharField()
+    results = EarningsRowSerializer(many=True)
+    missing_rates = serializers.ListField(child=serializers.CharField())

@@ -1,0 +1,458 @@
+"""Royalties endpoints: sales reports, unmatched lines, rates, payees, splits, expenses,
+periods, statements (with CSV export and traces) and earnings. Thin: parse, call, render."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import django_filters
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.roles import Capability
+from distribution import selectors as catalog
+from distribution.api.uploads import receive_upload
+from enterprise_suite.api.views import ApiViewSet
+from royalties import selectors
+from royalties.api import serializers as s
+from royalties.choices import ReportStatus
+from royalties.models import (
+    AccountingPeriod,
+    ExchangeRate,
+    Payee,
+    RecoupableExpense,
+    SalesLine,
+    SalesReport,
+    Split,
+    Statement,
+)
+from royalties.services import money, reports, statements
+from royalties.services.periods import first_of_month
+
+
+class RoyaltiesViewSet(ApiViewSet):
+    read_capability = Capability.CATALOG_READ
+    write_capability = Capability.CATALOG_WRITE
+
+    def validated(self, serializer_class: type[serializers.Serializer[Any]], data: Any) -> Any:
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class SalesReportFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=ReportStatus.choices)
+    store = django_filters.CharFilter(field_name="store_code")
+
+    class Meta:
+        model = SalesReport
+        fields = ["status", "store", "layout"]
+
+
+class SalesReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoyaltiesViewSet):
+    """Sales reports stores sent: upload one, follow its import, read its errors."""
+
+    queryset = SalesReport.objects.none()
+    serializer_class = s.SalesReportSerializer
+    filterset_class = SalesReportFilter
+    ordering_fields = ["created_at", "period"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self) -> QuerySet[SalesReport]:
+        return selectors.sales_report_list(organization=self.organization)
+
+    def get_object(self) -> SalesReport:
+        return selectors.sales_report_get(
+            organization=self.organization, report_id=self.kwargs["pk"]
+        )
+
+    @extend_schema(
+        parameters=[s.SalesReportUploadSerializer],
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            },
+            "text/csv": OpenApiTypes.BINARY,
+            "application/octet-stream": OpenApiTypes.BINARY,
+        },
+        responses={
+            201: s.SalesReportSerializer,
+            409: OpenApiResponse(description="The same file was already uploaded."),
+            413: OpenApiResponse(description="The file is larger than the configured limit."),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        """Upload a report (multipart field `file`, or the raw body) with `store` and
+        optionally `layout` and `period` (YYYY-MM) as query parameters. Its import runs in
+        the background; poll the report for its status, counts and errors."""
+        params = self.validated(s.SalesReportUploadSerializer, request.query_params)
+        upload = receive_upload(request._request, max_bytes=settings.SALES_REPORT_MAX_BYTES)
+        try:
+            report = reports.sales_report_upload(
+                organization=self.organization,
+                upload=upload,
+                store_code=params["store"],
+                layout=params.get("layout"),
+                period=params.get("period"),
+                uploaded_by=self.membership.user,
+            )
+        finally:
+            upload.close()
+        report.refresh_from_db()
+        return Response(self.get_serializer(report).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.SalesLineSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def lines(self, request: Request, pk: str | None = None) -> Response:
+        """The report's loaded lines, in file order."""
+        report = self.get_object()
+        page = self.paginate_queryset(report.lines.order_by("line_number"))
+        return self.get_paginated_response(s.SalesLineSerializer(page, many=True).data)
+
+
+class SalesLineFilter(django_filters.FilterSet):
+    matched = django_filters.BooleanFilter(
+        field_name="release", lookup_expr="isnull", exclude=True, help_text="false: the queue."
+    )
+    report = django_filters.UUIDFilter(field_name="report_id")
+    isrc = django_filters.CharFilter()
+    upc = django_filters.CharFilter()
+
+    class Meta:
+        model = SalesLine
+        fields = ["matched", "report", "isrc", "upc"]
+
+
+class SalesLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoyaltiesViewSet):
+    """Report lines; `?matched=false` is the queue of lines waiting to be matched by hand."""
+
+    queryset = SalesLine.objects.none()
+    serializer_class = s.SalesLineSerializer
+    filterset_class = SalesLineFilter
+    ordering_fields = ["line_number"]
+
+    def get_queryset(self) -> QuerySet[SalesLine]:
+        return selectors.sales_line_list(organization=self.organization)
+
+    def get_object(self) -> SalesLine:
+        return selectors.sales_line_get(organization=self.organization, line_id=self.kwargs["pk"])
+
+    @extend_schema(request=s.SalesLineMatchSerializer, responses=s.SalesLineSerializer)
+    @action(detail=True, methods=["post"])
+    def match(self, request: Request, pk: str | None = None) -> Response:
+        """Match the line to a track (and so its release) or to a release; it then counts."""
+        data = self.validated(s.SalesLineMatchSerializer, request.data)
+        track = release = None
+        if "track" in data:
+            track = catalog.track_get(organization=self.organization, track_id=data["track"])
+        else:
+            release = catalog.release_get(
+                organization=self.organization, release_id=data["release"]
+            )
+        line = reports.sales_line_match(
+            line=self.get_object(), track=track, release=release, actor=self.membership.user
+        )
+        return Response(s.SalesLineSerializer(line).data)
+
+
+class ExchangeRateViewSet(mixins.ListModelMixin, RoyaltiesViewSet):
+    """Monthly exchange rates into the organization's currency."""
+
+    queryset = ExchangeRate.objects.none()
+    serializer_class = s.ExchangeRateSerializer
+    filterset_fields = ["currency"]
+
+    def get_queryset(self) -> QuerySet[ExchangeRate]:
+        return selectors.exchange_rate_list(organization=self.organization)
+
+    @extend_schema(
+        request=s.ExchangeRatesSetSerializer, responses=s.ExchangeRateSerializer(many=True)
+    )
+    def create(self, request: Request) -> Response:
+        """Create or replace rates: `{"rates": [{"currency", "month": "YYYY-MM", "rate"}]}`."""
+        data = self.validated(s.ExchangeRatesSetSerializer, request.data)
+        saved = money.exchange_rates_set(
+            organization=self.organization,
+            rates=[(r["currency"], r["month"], r["rate"]) for r in data["rates"]],
+        )
+        return Response(
+            s.ExchangeRateSerializer(saved, many=True).data, status=status.HTTP_201_CREATED
+        )
+
+
+class PayeeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoyaltiesViewSet):
+    """People and parties paid from tracks' earnings."""
+
+    queryset = Payee.objects.none()
+    serializer_class = s.PayeeSerializer
+
+    def get_queryset(self) -> QuerySet[Payee]:
+        return selectors.payee_list(organization=self.organization)
+
+    def get_object(self) -> Payee:
+        return selectors.payee_get(organization=self.organization, payee_id=self.kwargs["pk"])
+
+    def create(self, request: Request) -> Response:
+        data = self.validated(s.PayeeSerializer, request.data)
+        payee = money.payee_create(organization=self.organization, **data)
+        return Response(self.get_serializer(payee).data, status=status.HTTP_201_CREATED)
+
+
+class SplitViewSet(mixins.ListModelMixin, RoyaltiesViewSet):
+    """Payees' percentages of a track or release from a date."""
+
+    queryset = Split.objects.none()
+    serializer_class = s.SplitSerializer
+    filterset_fields = ["track", "release", "payee"]
+
+    def get_queryset(self) -> QuerySet[Split]:
+        return selectors.split_list(organization=self.organization)
+
+    @extend_schema(
+        request=s.SplitSetSerializer,
+        responses={
+            201: s.SplitSerializer(many=True),
+            404: OpenApiResponse(description="No such track, release or payee."),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        """Set a track's (or release's) payees from `valid_from`; percentages sum to 100."""
+        data = self.validated(s.SplitSetSerializer, request.data)
+        track = release = None
+        if "track" in data:
+            track = catalog.track_get(organization=self.organization, track_id=data["track"])
+        else:
+            release = catalog.release_get(
+                organization=self.organization, release_id=data["release"]
+            )
+        shares = [
+            (
+                selectors.payee_get(organization=self.organization, payee_id=share["payee"]),
+                share["percent"],
+            )
+            for share in data["shares"]
+        ]
+        splits = money.splits_set(
+            organization=self.organization,
+            track=track,
+            release=release,
+            valid_from=data["valid_from"],
+            shares=shares,
+        )
+        return Response(s.SplitSerializer(splits, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class ExpenseViewSet(mixins.ListModelMixin, RoyaltiesViewSet):
+    """Recoupable expenses per release, recovered before splits apply."""
+
+    queryset = RecoupableExpense.objects.none()
+    serializer_class = s.ExpenseSerializer
+    filterset_fields = ["release"]
+
+    def get_queryset(self) -> QuerySet[RecoupableExpense]:
+        return selectors.expense_list(organization=self.organization)
+
+    @extend_schema(
+        request=s.ExpenseCreateSerializer,
+        responses={
+            201: s.ExpenseSerializer,
+            404: OpenApiResponse(description="No such release."),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        data = self.validated(s.ExpenseCreateSerializer, request.data)
+        release = catalog.release_get(organization=self.organization, release_id=data["release"])
+        expense = money.expense_create(
+            organization=self.organization,
+            release=release,
+            description=data["description"],
+            amount=data["amount"],
+            incurred_on=data["incurred_on"],
+        )
+        return Response(s.ExpenseSerializer(expense).data, status=status.HTTP_201_CREATED)
+
+
+class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoyaltiesViewSet):
+    """Accounting periods (months): generate draft statements, then close."""
+
+    queryset = AccountingPeriod.objects.none()
+    serializer_class = s.PeriodSerializer
+    action_capabilities = {
+        "statements": Capability.CATALOG_WRITE,
+        "close": Capability.CATALOG_WRITE,
+    }
+
+    def get_queryset(self) -> QuerySet[AccountingPeriod]:
+        return selectors.period_list(organization=self.organization)
+
+    def get_object(self) -> AccountingPeriod:
+        return selectors.period_get(organization=self.organization, period_id=self.kwargs["pk"])
+
+    def create(self, request: Request) -> Response:
+        """Open a month: `{"month": "YYYY-MM"}` (reports open theirs automatically)."""
+        data = self.validated(s.PeriodSerializer, request.data)
+        period, _ = AccountingPeriod.objects.get_or_create(
+            organization=self.organization, month=first_of_month(data["month"])
+        )
+        return Response(self.get_serializer(period).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.StatementSerializer(many=True)})
+    @action(detail=True, methods=["post"])
+    def statements(self, request: Request, pk: str | None = None) -> Response:
+        """(Re)generate the period's draft statements (409 once it is closed; 400 naming
+        missing exchange rates)."""
+        result = statements.statements_generate(
+            period=self.get_object(), actor=self.membership.user
+        )
+        rows = Statement.objects.filter(pk__in=[x.pk for x in result]).select_related(
+            "payee", "period"
+        )
+        return Response(s.StatementSerializer(rows, many=True).data)
+
+    @extend_schema(request=None, responses=s.PeriodSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        """Final statements; later reports count in the next period."""
+        period = statements.period_close(period=self.get_object(), actor=self.membership.user)
+        return Response(self.get_serializer(period).data)
+
+
+class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoyaltiesViewSet):
+    """Payees' statements; each line traces to its report lines."""
+
+    queryset = Statement.objects.none()
+    serializer_class = s.StatementSerializer
+    filterset_fields = ["payee", "status"]
+
+    def get_queryset(self) -> QuerySet[Statement]:
+        return selectors.statement_list(organization=self.organization)
+
+    def get_object(self) -> Statement:
+        return selectors.statement_get(
+            organization=self.organization, statement_id=self.kwargs["pk"]
+        )
+
+    def get_serializer_class(self) -> Any:
+        return s.StatementDetailSerializer if self.action == "retrieve" else s.StatementSerializer
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=True, methods=["get"])
+    def csv(self, request: Request, pk: str | None = None) -> StreamingHttpResponse:
+        """The statement as CSV: one row per line, then the totals."""
+        statement = self.get_object()
+        response = StreamingHttpResponse(_statement_csv(statement), content_type="text/csv")
+        filename = f"statement-{statement.period}-{statement.payee_id}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    @extend_schema(
+        parameters=[OpenApiParameter("line_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses=s.SalesLineSerializer(many=True),
+    )
+    # Not named `trace`: DRF would take a method of that name as the HTTP TRACE handler.
+    @action(detail=True, methods=["get"], url_path=r"lines/(?P<line_id>[0-9]+)/trace")
+    def line_trace(self, request: Request, pk: str | None = None, line_id: str = "") -> Response:
+        """The report lines a statement line comes from."""
+        line = selectors.statement_line_get(statement=self.get_object(), line_id=line_id)
+        page = self.paginate_queryset(selectors.statement_line_trace(line))
+        return self.get_paginated_response(s.SalesLineSerializer(page, many=True).data)
+
+
+def _statement_csv(statement: Statement) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        value = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return value
+
+    writer.writerow(
+        [
+            "payee",
+            statement.payee.name,
+            "period",
+            str(statement.period),
+            "currency",
+            statement.currency,
+            "status",
+            statement.status,
+        ]
+    )
+    writer.writerow(
+        [
+            "line_id",
+            "release",
+            "track",
+            "store",
+            "territory",
+            "quantity",
+            "sales_lines",
+            "group_total",
+            "percent",
+            "amount",
+            "recouped",
+        ]
+    )
+    yield flush()
+    for line in statement.lines.select_related("release", "track").iterator():
+        writer.writerow(
+            [
+                line.pk,
+                line.release.title,
+                line.track.title if line.track else "",
+                line.store,
+                line.territory,
+                line.quantity,
+                line.sales_lines,
+                line.group_total,
+                line.percent,
+                line.amount,
+                line.recouped,
+            ]
+        )
+        yield flush()
+    for label, value in (
+        ("opening_balance", statement.opening_balance),
+        ("earnings", statement.earnings),
+        ("recoupment", statement.recoupment),
+        ("closing_balance", statement.closing_balance),
+    ):
+        writer.writerow([label, value])
+    yield flush()
+
+
+class EarningsViewSet(RoyaltiesViewSet):
+    """Earnings in the organization's currency, grouped and filtered."""
+
+    pagination_class = None
+    filter_backends: list[Any] = []
+
+    @extend_schema(parameters=[s.EarningsQuerySerializer], responses=s.EarningsSerializer)
+    def totals(self, request: Request) -> Response:
+        """Totals of matched sales, grouped by track, release, store, territory or month."""
+        params = self.validated(s.EarningsQuerySerializer, request.query_params)
+        group_by = params.pop("group_by")
+        rows, missing = selectors.earnings(
+            organization=self.organization, group_by=group_by, filters=params
+        )
+        body = {
+            "currency": self.organization.default_currency,
+            "group_by": group_by,
+            "results": rows,
+            "missing_rates": missing,
+        }
+        return Response(s.EarningsSerializer(body).data)

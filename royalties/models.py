@@ -1,0 +1,363 @@
+"""Royalties: sales reports and their lines, exchange rates, payees, splits, expenses,
+accounting periods and statements.
+
+Money is `Decimal` throughout: per-line amounts keep 10 decimal places (a stream earns a
+fraction of a cent); statements are in cents of the organization's currency.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Organization
+from distribution.models import Release, Track
+from enterprise_suite.models import BaseModel
+from royalties.choices import ReportStatus, StatementStatus, UsageType
+
+# Per-line amounts: max_digits=20, decimal_places=10 (up to 10 integer digits, and 10 places
+# for per-stream revenue). Statement amounts: max_digits=18, decimal_places=2 (cents).
+
+
+class AccountingPeriod(BaseModel):
+    """A calendar month of an organization's books; once closed its statements never change
+    and reports arriving later are counted in the next open period."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="accounting_periods"
+    )
+    month = models.DateField(help_text="First day of the month.")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month"], name="accounting_period_unique_per_org"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="accounting_period_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return self.month.strftime("%Y-%m")
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+def sales_report_upload_path(report: SalesReport, filename: str) -> str:
+    return f"sales-reports/{report.organization_id}/{report.pk}/{filename or 'report'}"
+
+
+class SalesReport(BaseModel):
+    """One file of sales a store sent for a month, with its import progress and errors.
+
+    The SHA-256 is unique per organization among reports that were not rejected or failed,
+    so the same file cannot be counted twice.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="sales_reports"
+    )
+    store_code = models.CharField(max_length=50, help_text="The store that sent the report.")
+    layout = models.CharField(max_length=30, help_text="Parser used (see royalties/parsers).")
+    period = models.DateField(null=True, blank=True, help_text="Sales month (first day).")
+    accounting_period = models.ForeignKey(
+        AccountingPeriod, null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
+    )
+    file = models.FileField(upload_to=sales_report_upload_path, max_length=500)
+    original_filename = models.CharField(max_length=255, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    checksum = models.CharField("SHA-256", max_length=64)
+    status = models.CharField(
+        max_length=20, choices=ReportStatus.choices, default=ReportStatus.UPLOADED, db_index=True
+    )
+    lines_total = models.PositiveBigIntegerField(default=0)
+    lines_loaded = models.PositiveBigIntegerField(default=0)
+    lines_bad = models.PositiveBigIntegerField(default=0)
+    lines_matched = models.PositiveBigIntegerField(default=0)
+    errors = models.JSONField(
+        default=list, blank=True, help_text="[{line, reason}], the first ones of each import."
+    )
+    error = models.TextField(blank=True, help_text="Why the report was rejected or failed.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "checksum"],
+                condition=~Q(status__in=[ReportStatus.REJECTED, ReportStatus.FAILED]),
+                name="sales_report_checksum_unique_per_org",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReportStatus.values), name="sales_report_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_code} {self.original_filename or self.pk}"
+
+
+class SalesLine(models.Model):
+    """One line of a sales report: what a store sold of a track or release, where and when.
+
+    Millions of these are bulk-loaded with COPY, so the key is a plain bigint and there are no
+    timestamps. `period` is the accounting period the line counts in: the report's, or, for a
+    line matched by hand after its period closed, the next open one.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    # Indexes are few and composite (below), and the foreign keys are not enforced by the
+    # database: every index and every per-row constraint trigger slows the bulk load (five FK
+    # checks per line halved it). Only the loader writes these ids, ones it has just read;
+    # Django still applies on_delete.
+    report = models.ForeignKey(
+        SalesReport,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        db_index=False,
+        db_constraint=False,
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    period = models.ForeignKey(
+        AccountingPeriod,
+        on_delete=models.PROTECT,
+        related_name="sales_lines",
+        db_index=False,
+        db_constraint=False,
+    )
+    line_number = models.PositiveIntegerField()
+    store = models.CharField(max_length=50)
+    sale_month = models.DateField()
+    territory = models.CharField(max_length=2)
+    isrc = models.CharField("ISRC", max_length=12, blank=True)
+    upc = models.CharField("UPC/EAN", max_length=14, blank=True)
+    usage_type = models.CharField(max_length=10, choices=UsageType.choices)
+    quantity = models.BigIntegerField()
+    gross = models.DecimalField(max_digits=20, decimal_places=10)
+    net = models.DecimalField(max_digits=20, decimal_places=10)
+    currency = models.CharField(max_length=3)
+    track = models.ForeignKey(
+        Track,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    release = models.ForeignKey(
+        Release,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    matched_by_hand = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["report", "line_number"]
+        indexes = [
+            models.Index(fields=["report", "line_number"], name="sales_line_report_idx"),
+            models.Index(
+                fields=["organization", "period", "release"], name="sales_line_org_period_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"line {self.line_number} of {self.report_id}"
+
+    @property
+    def is_matched(self) -> bool:
+        return self.track_id is not None or self.release_id is not None
+
+
+class UnmatchedSalesLine(SalesLine):
+    """The queue of lines no track or release matched (a proxy for its own admin page)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "unmatched sales line"
+        verbose_name_plural = "unmatched sales lines"
+
+
+class ExchangeRate(BaseModel):
+    """How many units of the organization's currency one unit of `currency` was worth in a
+    month; sales in that month convert at this rate."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="exchange_rates"
+    )
+    currency = models.CharField(max_length=3)
+    month = models.DateField(help_text="First day of the month.")
+    rate = models.DecimalField(max_digits=20, decimal_places=10)
+
+    class Meta:
+        ordering = ["-month", "currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "currency", "month"], name="exchange_rate_unique"
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.month:%Y-%m} = {self.rate}"
+
+
+class Payee(BaseModel):
+    """Someone paid from a track's earnings: a contributor (artist) or another party."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="payees")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    artist = models.ForeignKey(
+        "distribution.Artist",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The contributor this payee is, if any.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Split(BaseModel):
+    """A payee's percentage of a track's (or, for release-level sales such as album
+    downloads, a release's) earnings from `valid_from` on. The shares of one target and date
+    sum to 100; the newest set on or before a sale month applies."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey(
+        Track, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    release = models.ForeignKey(
+        Release, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    payee = models.ForeignKey(Payee, on_delete=models.PROTECT, related_name="splits")
+    percent = models.DecimalField(max_digits=7, decimal_places=4)
+    valid_from = models.DateField()
+
+    class Meta:
+        ordering = ["valid_from", "payee__name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(track__isnull=False) & Q(release__isnull=True))
+                | (Q(track__isnull=True) & Q(release__isnull=False)),
+                name="split_one_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gt=0) & Q(percent__lte=100), name="split_percent_range"
+            ),
+            models.UniqueConstraint(
+                fields=["track", "release", "payee", "valid_from"], name="split_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payee_id} {self.percent}% from {self.valid_from}"
+
+
+class RecoupableExpense(BaseModel):
+    """A cost advanced for a release (recording, marketing) recovered from the release's
+    earnings, in the organization's currency, before any split is paid."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="+")
+    description = models.CharField(max_length=300)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    incurred_on = models.DateField()
+
+    class Meta:
+        ordering = ["incurred_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="expense_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.amount})"
+
+
+class Statement(BaseModel):
+    """What one payee earned in one accounting period, in the organization's currency.
+
+    closing_balance = opening_balance + earnings - recoupment; opening is the previous
+    statement's closing balance.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    payee = models.ForeignKey(Payee, on_delete=models.PROTECT, related_name="statements")
+    period = models.ForeignKey(
+        AccountingPeriod, on_delete=models.PROTECT, related_name="statements"
+    )
+    status = models.CharField(
+        max_length=10, choices=StatementStatus.choices, default=StatementStatus.DRAFT
+    )
+    currency = models.CharField(max_length=3)
+    opening_balance = models.DecimalField(max_digits=18, decimal_places=2)
+    earnings = models.DecimalField(max_digits=18, decimal_places=2)
+    recoupment = models.DecimalField(max_digits=18, decimal_places=2)
+    closing_balance = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        ordering = ["-period__month", "payee__name"]
+        constraints = [models.UniqueConstraint(fields=["payee", "period"], name="statement_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.payee_id} {self.period_id}"
+
+
+class StatementLine(models.Model):
+    """A payee's share of one track (or release) at one store in one territory in a period.
+
+    The report lines it comes from are exactly the sales lines of the statement's period with
+    the same track (or release, for release-level lines), store and territory: see
+    `royalties.selectors.statement_line_trace`.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="+")
+    track = models.ForeignKey(
+        Track, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    store = models.CharField(max_length=50)
+    territory = models.CharField(max_length=2)
+    quantity = models.BigIntegerField()
+    sales_lines = models.PositiveIntegerField(help_text="How many report lines it traces to.")
+    # Net (10 places) times rate (10 places): exact with 20 places.
+    group_total = models.DecimalField(
+        max_digits=40,
+        decimal_places=20,
+        help_text="Exact converted net of all traced lines, before splitting.",
+    )
+    percent = models.DecimalField(max_digits=7, decimal_places=4)
+    amount = models.DecimalField(
+        max_digits=18, decimal_places=2, help_text="The payee's share, in cents."
+    )
+    recouped = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}: {self.amount}"

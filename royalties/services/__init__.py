@@ -1,0 +1,1 @@
+"""Royalties services (writes): reports, money, statements."""

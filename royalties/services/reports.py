@@ -1,0 +1,419 @@
+"""Sales reports: upload, import (parse, validate, load, match) and manual matching."""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import hashlib
+import io
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Organization, User
+from distribution.models import Release, Track
+from distribution.services.assets import ReceivedUpload
+from enterprise_suite import metrics
+from enterprise_suite.errors import Conflict, InvalidTransition, ValidationFailed
+from realtime.events import publish
+from royalties import parsers
+from royalties.choices import ReportStatus
+from royalties.loading import line_sink
+from royalties.models import SalesLine, SalesReport, sales_report_upload_path
+from royalties.services.periods import accounting_period_for, first_of_month
+
+logger = structlog.get_logger(__name__)
+
+PROGRESS_EVERY = 10_000
+READ_CHUNK = 1024 * 1024
+ProgressCallback = Callable[[int], None]
+
+
+class ReportRejected(Exception):
+    def __init__(self, message: str, errors: list[dict[str, Any]], bad: int, total: int) -> None:
+        super().__init__(message)
+        self.message, self.errors, self.bad, self.total = message, errors, bad, total
+
+
+def progress_key(report_id: uuid.UUID | str) -> str:
+    return f"royalties:report-progress:{report_id}"
+
+
+def _publish(report: SalesReport, previous: str, actor: User | None = None) -> None:
+    publish(
+        organization_id=report.organization_id,
+        type="sales_report.status_changed",
+        subject_type="sales_report",
+        subject_id=report.pk,
+        actor_id=actor.pk if actor else None,
+        data={
+            "from": previous,
+            "to": report.status,
+            "store": report.store_code,
+            "layout": report.layout,
+            "lines_total": report.lines_total,
+            "lines_loaded": report.lines_loaded,
+            "lines_bad": report.lines_bad,
+            "lines_matched": report.lines_matched,
+            "error": report.error,
+        },
+    )
+
+
+def received_from_path(path: Path) -> ReceivedUpload:
+    """A local file as a `ReceivedUpload` (digests computed by streaming it once)."""
+    sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+    size, head = 0, b""
+    handle = path.open("rb")
+    while chunk := handle.read(READ_CHUNK):
+        if not head:
+            head = chunk[:8192]
+        size += len(chunk)
+        sha256.update(chunk)
+        md5.update(chunk)
+    handle.seek(0)
+    return ReceivedUpload(
+        file=handle,
+        size=size,
+        sha256=sha256.hexdigest(),
+        md5=md5.hexdigest(),
+        head=head,
+        filename=path.name,
+    )
+
+
+def _layout_for(store_code: str, layout: str | None, head: bytes) -> str:
+    if layout:
+        if parsers.layout_get(layout) is None:
+            raise ValidationFailed(
+                f"Unknown layout '{layout}'.",
+                details={"layout": [f"Choose one of: {', '.join(sorted(parsers.LAYOUTS))}."]},
+            )
+        return layout
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(head)
+    detected = parsers.layout_detect(text)
+    if detected is None and store_code in parsers.STORE_LAYOUTS:
+        return parsers.STORE_LAYOUTS[store_code]
+    if detected is None:
+        raise ValidationFailed(
+            "The report's layout could not be detected from its first line; name it.",
+            details={"layout": [f"One of: {', '.join(sorted(parsers.LAYOUTS))}."]},
+        )
+    return detected.code
+
+
+def sales_report_upload(
+    *,
+    organization: Organization,
+    upload: ReceivedUpload,
+    store_code: str,
+    layout: str | None = None,
+    period: dt.date | None = None,
+    uploaded_by: User | None = None,
+    enqueue: bool = True,
+) -> SalesReport:
+    """Store a received report file and queue its import. The same file (same SHA-256)
+    twice in an organization is refused with 409, unless the earlier one was rejected."""
+    store_code = store_code.strip().lower()
+    if not store_code:
+        raise ValidationFailed("Name the store.", details={"store": ["This field is required."]})
+    layout_code = _layout_for(store_code, layout, upload.head)
+    live = SalesReport.objects.filter(organization=organization, checksum=upload.sha256).exclude(
+        status__in=[ReportStatus.REJECTED, ReportStatus.FAILED]
+    )
+    duplicate = live.first()
+    if duplicate is not None:
+        raise Conflict(
+            "This file has already been uploaded.",
+            code="duplicate_report",
+            details={"report_id": str(duplicate.pk), "checksum": upload.sha256},
+        )
+    report = SalesReport(
+        id=uuid.uuid4(),
+        organization=organization,
+        store_code=store_code,
+        layout=layout_code,
+        period=first_of_month(period) if period else None,
+        original_filename=upload.filename[:255],
+        size_bytes=upload.size,
+        checksum=upload.sha256,
+        uploaded_by=uploaded_by,
+    )
+    upload.file.seek(0)
+    stored_name = default_storage.save(
+        sales_report_upload_path(report, upload.filename), File(upload.file)
+    )
+    try:
+        with transaction.atomic():
+            report.file.name = stored_name
+            report.save(force_insert=True)
+            _publish(report, previous="", actor=uploaded_by)
+            if enqueue:
+                from royalties.tasks import sales_report_import
+
+                sales_report_import.delay_on_commit(str(report.pk))  # type: ignore[attr-defined]
+    except IntegrityError:
+        default_storage.delete(stored_name)
+        raise Conflict("This file has already been uploaded.", code="duplicate_report") from None
+    except BaseException:
+        default_storage.delete(stored_name)
+        raise
+    return report
+
+
+def sales_report_upload_path_file(
+    *,
+    organization: Organization,
+    path: Path,
+    store_code: str,
+    layout: str | None = None,
+    period: dt.date | None = None,
+    enqueue: bool = True,
+) -> SalesReport:
+    upload = received_from_path(path)
+    try:
+        return sales_report_upload(
+            organization=organization,
+            upload=upload,
+            store_code=store_code,
+            layout=layout,
+            period=period,
+            enqueue=enqueue,
+        )
+    finally:
+        upload.close()
+
+
+def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, int, int]:
+    """Parse and load the report's lines; returns (total, loaded, matched). Raises
+    `ReportRejected` when the file is malformed or has too many bad lines."""
+    layout = parsers.layout_get(report.layout)
+    if layout is None:
+        raise ReportRejected(f"Unknown layout '{report.layout}'.", [], 0, 0)
+    context = parsers.ParseContext(store=report.store_code, period=report.period)
+    max_bad = settings.ROYALTIES_MAX_BAD_LINES
+    max_listed = settings.ROYALTIES_MAX_LISTED_ERRORS
+    errors: list[dict[str, Any]] = []
+    total = loaded = bad = 0
+    with report.file.open("rb") as stored:
+        # The storage's own file object, not Django's wrappers (whose `closed` property the
+        # text layer would call on every line).
+        raw = getattr(stored.file, "file", stored.file) or stored
+        stream = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
+        rows = layout.parse(stream, context)
+        try:
+            first, bad = _first_good(rows, errors, max_listed)
+            if first is None:
+                raise ReportRejected("The report has no valid lines.", errors, bad, bad)
+            sale_month = report.period or first.sale_month
+            period = accounting_period_for(organization=report.organization, month=sale_month)
+            report.period, report.accounting_period = sale_month, period
+            with line_sink(
+                report_id=report.pk, organization_id=report.organization_id, period_id=period.pk
+            ) as sink:
+                sink.write(first)
+                loaded = 1
+                for row in rows:
+                    if isinstance(row, parsers.BadLine):
+                        bad += 1
+                        if len(errors) < max_listed:
+                            errors.append({"line": row.line_number, "reason": row.reason})
+                        if bad > max_bad:
+                            break
+                        continue
+                    sink.write(row)
+                    loaded += 1
+                    if progress is not None and loaded % PROGRESS_EVERY == 0:
+                        progress(loaded + bad)
+            matched = sink.index.matched
+        except parsers.ReportMalformed as exc:
+            bad = max(bad, len(errors))
+            raise ReportRejected(str(exc), errors, bad, loaded + bad) from None
+        except UnicodeDecodeError:
+            raise ReportRejected("The file is not UTF-8 text.", errors, bad, loaded + bad) from None
+    total = loaded + bad
+    if bad > max_bad:
+        raise ReportRejected(
+            f"More than {max_bad} bad lines; the report was rejected whole.", errors, bad, total
+        )
+    report.errors = errors
+    metrics.royalties_lines_imported(layout=report.layout, outcome="loaded", count=loaded)
+    metrics.royalties_lines_imported(layout=report.layout, outcome="bad", count=bad)
+    metrics.royalties_lines_imported(layout=report.layout, outcome="matched", count=matched)
+    metrics.royalties_lines_imported(
+        layout=report.layout, outcome="unmatched", count=loaded - matched
+    )
+    if progress is not None:
+        progress(total)
+    return total, loaded, matched
+
+
+def _first_good(
+    rows: Any, errors: list[dict[str, Any]], max_listed: int
+) -> tuple[parsers.SaleRow | None, int]:
+    """The first valid line (the report's month and period come from it), and how many bad
+    lines came before it."""
+    bad = 0
+    for row in rows:
+        if isinstance(row, parsers.SaleRow):
+            return row, bad
+        bad += 1
+        if len(errors) < max_listed:
+            errors.append({"line": row.line_number, "reason": row.reason})
+        if bad > settings.ROYALTIES_MAX_BAD_LINES:
+            raise parsers.ReportMalformed(
+                f"More than {settings.ROYALTIES_MAX_BAD_LINES} bad lines before the first "
+                "valid one; the report was rejected whole."
+            )
+    return None, bad
+
+
+def _finish(report: SalesReport, status: str, **fields: Any) -> SalesReport | None:
+    """Move an importing report to its outcome (guarded), with its event."""
+    fields.setdefault("updated_at", timezone.now())
+    with transaction.atomic():
+        moved = SalesReport.objects.filter(pk=report.pk, status=ReportStatus.IMPORTING).update(
+            status=status, **fields
+        )
+        if not moved:
+            return None
+        report.refresh_from_db()
+        _publish(report, previous=ReportStatus.IMPORTING)
+    return report
+
+
+def sales_report_import(
+    *, report_id: uuid.UUID | str, progress: ProgressCallback | None = None
+) -> SalesReport | None:
+    """Import an uploaded report: all of its lines in one transaction, or none.
+
+    A rerun after the report has been imported, rejected or failed does nothing; a rerun of
+    an interrupted import (its transaction rolled back) imports it again.
+    """
+    with transaction.atomic():
+        report = (
+            SalesReport.objects.select_for_update()
+            .filter(pk=report_id, status__in=[ReportStatus.UPLOADED, ReportStatus.IMPORTING])
+            .first()
+        )
+        if report is None:
+            return None
+        if report.status == ReportStatus.UPLOADED:
+            report.status = ReportStatus.IMPORTING
+            report.save(update_fields=["status", "updated_at"])
+            _publish(report, previous=ReportStatus.UPLOADED)
+
+    report_id = report.pk
+
+    def tracked(lines: int) -> None:
+        cache.set(progress_key(report_id), lines, 3600)
+        if progress is not None:
+            progress(lines)
+
+    try:
+        with transaction.atomic():
+            # The row lock makes a concurrent rerun wait, then find the report imported.
+            locked = (
+                SalesReport.objects.select_for_update()
+                .filter(pk=report.pk, status=ReportStatus.IMPORTING)
+                .first()
+            )
+            if locked is None:
+                return None
+            total, loaded, matched = _load(locked, tracked)
+            SalesReport.objects.filter(pk=report.pk).update(
+                status=ReportStatus.IMPORTED,
+                period=locked.period,
+                accounting_period=locked.accounting_period,
+                lines_total=total,
+                lines_loaded=loaded,
+                lines_bad=total - loaded,
+                lines_matched=matched,
+                errors=locked.errors,
+                error="",
+                imported_at=timezone.now(),
+                updated_at=timezone.now(),
+            )
+            locked.refresh_from_db()
+            _publish(locked, previous=ReportStatus.IMPORTING)
+            report = locked
+    except ReportRejected as exc:
+        metrics.royalties_lines_imported(layout=report.layout, outcome="rejected", count=exc.total)
+        return _finish(
+            report,
+            ReportStatus.REJECTED,
+            error=exc.message,
+            errors=exc.errors,
+            lines_total=exc.total,
+            lines_bad=exc.bad,
+            lines_loaded=0,
+            lines_matched=0,
+        )
+    except Exception as exc:
+        logger.exception("sales_report_import_failed", report_id=str(report.pk))
+        return _finish(report, ReportStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
+    finally:
+        cache.delete(progress_key(report_id))
+    return report
+
+
+def sales_line_match(
+    *,
+    line: SalesLine,
+    track: Track | None = None,
+    release: Release | None = None,
+    actor: User | None = None,
+) -> SalesLine:
+    """Match an unmatched line by hand to a track (and its release) or a release. From then
+    on it counts; if its period has closed, it counts in the next open one."""
+    if (track is None) == (release is None):
+        raise ValidationFailed(
+            "Give either a track or a release.", details={"track": ["Track or release."]}
+        )
+    target_org = (track or release).organization_id  # type: ignore[union-attr]
+    if target_org != line.organization_id:
+        raise ValidationFailed("No such track or release.", details={"track": ["Not found."]})
+    with transaction.atomic():
+        locked = SalesLine.objects.select_for_update().select_related("period").get(pk=line.pk)
+        if locked.release_id is not None:
+            raise InvalidTransition(
+                "This line is already matched.",
+                details={"track": str(locked.track_id), "release": str(locked.release_id)},
+            )
+        locked.track = track
+        locked.release = track.release if track is not None else release
+        locked.matched_by_hand = True
+        if locked.period.is_closed:
+            locked.period = accounting_period_for(
+                organization=locked.organization, month=locked.period.month
+            )
+        locked.save(update_fields=["track", "release", "matched_by_hand", "period"])
+        SalesReport.objects.filter(pk=locked.report_id).update(
+            lines_matched=F("lines_matched") + 1, updated_at=timezone.now()
+        )
+        publish(
+            organization_id=locked.organization_id,
+            type="sales_line.matched",
+            # Lines have bigint ids; the event's subject is the report, the line is in data.
+            subject_type="sales_report",
+            subject_id=locked.report_id,
+            release_id=locked.release_id,
+            actor_id=actor.pk if actor else None,
+            data={
+                "line_id": locked.pk,
+                "line_number": locked.line_number,
+                "track_id": str(locked.track_id) if locked.track_id else None,
+                "release_id": str(locked.release_id),
+            },
+        )
+    return locked

@@ -1,0 +1,264 @@
+"""Statements: each payee's earnings of an accounting period, and closing the period.
+
+See `royalties.money` for the rounding rule. Statements of an open period are drafts,
+regenerated from scratch on demand; closing the period makes them final and immutable.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from accounts.models import User
+from enterprise_suite.errors import InvalidTransition, ValidationFailed
+from realtime.events import publish
+from royalties.choices import StatementStatus
+from royalties.models import (
+    AccountingPeriod,
+    RecoupableExpense,
+    SalesLine,
+    Split,
+    Statement,
+    StatementLine,
+)
+from royalties.money import CENT, allocate, convert, rates_for, to_cents
+
+ZERO = Decimal(0)
+GroupKey = tuple[uuid.UUID | None, uuid.UUID, str, str]  # track, release, store, territory
+
+
+@dataclass
+class Group:
+    total: Decimal = ZERO
+    quantity: int = 0
+    lines: int = 0
+    cents: Decimal = ZERO
+    recouped: Decimal = ZERO
+
+
+@dataclass
+class PayeeTotals:
+    lines: list[StatementLine] = field(default_factory=list)
+    earnings: Decimal = ZERO
+    recoupment: Decimal = ZERO
+
+
+def period_end(period: AccountingPeriod) -> dt.date:
+    last = calendar.monthrange(period.month.year, period.month.month)[1]
+    return period.month.replace(day=last)
+
+
+def period_groups(period: AccountingPeriod) -> dict[GroupKey, Group]:
+    """The period's matched sales, converted exactly and grouped by statement line."""
+    rows = list(
+        SalesLine.objects.filter(period=period, release_id__isnull=False)
+        .values("track_id", "release_id", "store", "territory", "currency", "sale_month")
+        .annotate(net=Sum("net"), quantity=Sum("quantity"), lines=Count("id"))
+        .order_by()
+    )
+    rates, missing = rates_for(
+        organization=period.organization, pairs={(r["currency"], r["sale_month"]) for r in rows}
+    )
+    if missing:
+        raise ValidationFailed(
+            "Exchange rates are missing for some sales; load them first.",
+            code="missing_exchange_rates",
+            details={"missing": [f"{c} {m:%Y-%m}" for c, m in missing]},
+        )
+    groups: dict[GroupKey, Group] = defaultdict(Group)
+    for row in rows:
+        key = (row["track_id"], row["release_id"], row["store"], row["territory"])
+        group = groups[key]
+        group.total += convert(row["net"], rates[(row["currency"], row["sale_month"])])
+        group.quantity += row["quantity"]
+        group.lines += row["lines"]
+    for group in groups.values():
+        group.cents = to_cents(group.total)
+    return groups
+
+
+def _splits_at(period: AccountingPeriod) -> dict[tuple[str, uuid.UUID], list[Split]]:
+    """The split set in force at the period's end for every track and release."""
+    latest: dict[tuple[str, uuid.UUID], dt.date] = {}
+    sets: dict[tuple[str, uuid.UUID, dt.date], list[Split]] = defaultdict(list)
+    for split in Split.objects.filter(
+        organization_id=period.organization_id, valid_from__lte=period_end(period)
+    ).order_by("payee_id"):
+        target_id = split.track_id or split.release_id
+        assert target_id is not None
+        target = ("track" if split.track_id else "release", target_id)
+        sets[(*target, split.valid_from)].append(split)
+        if latest.get(target, dt.date.min) < split.valid_from:
+            latest[target] = split.valid_from
+    return {target: sets[(*target, day)] for target, day in latest.items()}
+
+
+def _unrecouped(period: AccountingPeriod, release_ids: set[uuid.UUID]) -> dict[uuid.UUID, Decimal]:
+    expenses = dict(
+        RecoupableExpense.objects.filter(
+            release_id__in=release_ids, incurred_on__lte=period_end(period)
+        )
+        .values("release_id")
+        .annotate(total=Sum("amount"))
+        .values_list("release_id", "total")
+    )
+    recovered = dict(
+        StatementLine.objects.filter(release_id__in=release_ids)
+        .exclude(statement__period=period)
+        .filter(statement__period__month__lt=period.month)
+        .values("release_id")
+        .annotate(total=Sum("recouped"))
+        .values_list("release_id", "total")
+    )
+    return {
+        release: max(ZERO, total - (recovered.get(release) or ZERO))
+        for release, total in expenses.items()
+    }
+
+
+def _opening_balances(period: AccountingPeriod) -> dict[uuid.UUID, Decimal]:
+    """Each payee's closing balance on its latest statement before this period."""
+    balances: dict[uuid.UUID, Decimal] = {}
+    for payee_id, closing in (
+        Statement.objects.filter(
+            organization_id=period.organization_id, period__month__lt=period.month
+        )
+        .order_by("payee_id", "-period__month")
+        .values_list("payee_id", "closing_balance")
+    ):
+        balances.setdefault(payee_id, closing)
+    return balances
+
+
+def statements_generate(*, period: AccountingPeriod, actor: User | None = None) -> list[Statement]:
+    """(Re)build the draft statements of an open period for every payee with earnings or a
+    balance. Refused (409) once the period is closed."""
+    with transaction.atomic():
+        period = AccountingPeriod.objects.select_for_update().get(pk=period.pk)
+        if period.is_closed:
+            raise InvalidTransition(
+                "The period is closed; its statements are final.",
+                details={"period": str(period)},
+            )
+        statements = _build(period)
+        publish(
+            organization_id=period.organization_id,
+            type="statements.generated",
+            subject_type="accounting_period",
+            subject_id=period.pk,
+            actor_id=actor.pk if actor else None,
+            data={"period": str(period), "statements": len(statements)},
+        )
+    return statements
+
+
+def _build(period: AccountingPeriod) -> list[Statement]:
+    groups = period_groups(period)
+    splits = _splits_at(period)
+    allocated: dict[GroupKey, list[Split]] = {}
+    for key in groups:
+        track_id, release_id = key[0], key[1]
+        target = ("track", track_id) if track_id else ("release", release_id)
+        shares = splits.get(target)
+        if shares:
+            allocated[key] = shares
+
+    # Recoupment: each release's unrecouped expenses come out of its earnings first.
+    by_release: dict[uuid.UUID, list[GroupKey]] = defaultdict(list)
+    for key in allocated:
+        by_release[key[1]].append(key)
+    unrecouped = _unrecouped(period, set(by_release))
+    for release_id, keys in by_release.items():
+        earned = sum((max(ZERO, groups[k].cents) for k in keys), ZERO)
+        recoup = min(unrecouped.get(release_id, ZERO), earned)
+        parts = allocate(recoup, [max(ZERO, groups[k].cents) for k in keys])
+        for key, part in zip(keys, parts, strict=True):
+            groups[key].recouped = part
+
+    per_payee: dict[uuid.UUID, PayeeTotals] = defaultdict(PayeeTotals)
+    for key, shares in allocated.items():
+        group = groups[key]
+        weights = [split.percent for split in shares]
+        amounts = allocate(group.cents, weights)
+        recouped = allocate(group.recouped, weights)
+        for split, share, recoup in zip(shares, amounts, recouped, strict=True):
+            totals = per_payee[split.payee_id]
+            totals.earnings += share
+            totals.recoupment += recoup
+            totals.lines.append(
+                StatementLine(
+                    track_id=key[0],
+                    release_id=key[1],
+                    store=key[2],
+                    territory=key[3],
+                    quantity=group.quantity,
+                    sales_lines=group.lines,
+                    group_total=group.total,
+                    percent=split.percent,
+                    amount=share,
+                    recouped=recoup,
+                )
+            )
+
+    # Statements keep their ids across regenerations (clients may hold them); lines are
+    # rebuilt.
+    existing = {st.payee_id: st for st in Statement.objects.filter(period=period)}
+    openings = _opening_balances(period)
+    payee_ids = set(per_payee) | {p for p, balance in openings.items() if balance != ZERO}
+    Statement.objects.filter(period=period).exclude(payee_id__in=payee_ids).delete()
+    StatementLine.objects.filter(statement__period=period).delete()
+    currency = period.organization.default_currency
+    statements: list[Statement] = []
+    lines: list[StatementLine] = []
+    for payee_id in sorted(payee_ids):
+        totals = per_payee.get(payee_id, PayeeTotals())
+        opening = openings.get(payee_id, ZERO)
+        statement = existing.get(payee_id) or Statement(
+            organization_id=period.organization_id, payee_id=payee_id, period=period
+        )
+        statement.currency = currency
+        statement.opening_balance = opening.quantize(CENT)
+        statement.earnings = totals.earnings.quantize(CENT)
+        statement.recoupment = totals.recoupment.quantize(CENT)
+        statement.closing_balance = (opening + totals.earnings - totals.recoupment).quantize(CENT)
+        statement.save()
+        statements.append(statement)
+        for line in totals.lines:
+            line.statement = statement
+            lines.append(line)
+    StatementLine.objects.bulk_create(lines, batch_size=2000)
+    return statements
+
+
+def period_close(*, period: AccountingPeriod, actor: User | None = None) -> AccountingPeriod:
+    """Generate the period's statements a last time and make them final. Sales arriving
+    later count in the next open period."""
+    with transaction.atomic():
+        locked = AccountingPeriod.objects.select_for_update().get(pk=period.pk)
+        if locked.is_closed:
+            raise InvalidTransition(
+                "The period is already closed.", details={"period": str(locked)}
+            )
+        statements = _build(locked)
+        Statement.objects.filter(period=locked).update(
+            status=StatementStatus.FINAL, updated_at=timezone.now()
+        )
+        locked.closed_at = timezone.now()
+        locked.save(update_fields=["closed_at", "updated_at"])
+        publish(
+            organization_id=locked.organization_id,
+            type="accounting_period.closed",
+            subject_type="accounting_period",
+            subject_id=locked.pk,
+            actor_id=actor.pk if actor else None,
+            data={"period": str(locked), "statements": len(statements)},
+        )
+    return locked

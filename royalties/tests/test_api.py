@@ -1,0 +1,202 @@
+"""The royalties API end to end: upload, duplicates, queue and manual match, rates, splits,
+statements with CSV and traces, earnings, tenancy."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.choices import Role
+from royalties.choices import ReportStatus
+from royalties.models import SalesLine, SalesReport
+from royalties.tests import files
+from royalties.tests.files import Sale
+
+
+@pytest.fixture
+def caller(make_caller, catalog):
+    return make_caller(organization=catalog.organization)
+
+
+def upload(caller, content: bytes, store="spotify", **params):
+    query = "&".join(f"{k}={v}" for k, v in {"store": store, **params}.items())
+    return caller.client.post(
+        f"/api/v1/sales-reports/?{query}",
+        {"file": SimpleUploadedFile("march.csv", content)},
+        format="multipart",
+    )
+
+
+def test_upload_imports_and_a_duplicate_is_a_409(
+    caller, catalog, django_capture_on_commit_callbacks
+):
+    content = files.canonical([Sale(catalog.track_a.isrc, "", "DE", "stream", 10, "1", "0.5")])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(caller, content, layout="canonical", period="2026-03")
+    assert response.status_code == 201, response.json()
+    report_id = response.json()["id"]
+    detail = caller.client.get(f"/api/v1/sales-reports/{report_id}/").json()
+    assert detail["status"] == ReportStatus.IMPORTED
+    assert (detail["lines_loaded"], detail["lines_matched"], detail["period"]) == (1, 1, "2026-03")
+    assert detail["accounting_period"] == "2026-03"
+
+    again = upload(caller, content)
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "duplicate_report"
+    assert again.json()["error"]["details"]["report_id"] == report_id
+    assert SalesReport.objects.count() == 1
+
+    lines = caller.client.get(f"/api/v1/sales-reports/{report_id}/lines/").json()["results"]
+    assert [(x["line_number"], x["net"]) for x in lines] == [(2, "0.5000000000")]
+
+
+def test_bad_upload_parameters_are_400_and_store_nothing(caller):
+    response = upload(caller, b"what,is,this\n", store="unknownstore")
+    assert response.status_code == 400
+    assert "layout" in response.json()["error"]["details"]
+    response = upload(caller, b"x", layout="nope")
+    assert response.status_code == 400
+    assert not SalesReport.objects.exists()
+
+
+def test_unmatched_queue_and_manual_match(caller, catalog, django_capture_on_commit_callbacks):
+    content = files.canonical([Sale("USXYZ2600001", "", "DE", "stream", 3, "1", "0.25")])
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(caller, content, store="teststore")
+    queue = caller.client.get("/api/v1/sales-lines/?matched=false").json()
+    assert queue["count"] == 1
+    line_id = queue["results"][0]["id"]
+    assert caller.client.get("/api/v1/earnings/?group_by=track").json()["results"] == []
+
+    response = caller.client.post(
+        f"/api/v1/sales-lines/{line_id}/match/", {"track": str(catalog.track_b.pk)}
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["release"] == str(catalog.release.pk)
+    assert caller.client.get("/api/v1/sales-lines/?matched=false").json()["count"] == 0
+    earnings = caller.client.get("/api/v1/earnings/?group_by=track").json()
+    assert earnings["results"][0]["key"] == str(catalog.track_b.pk)
+    assert earnings["results"][0]["amount_cents"] == "0.25"
+    again = caller.client.post(
+        f"/api/v1/sales-lines/{line_id}/match/", {"track": str(catalog.track_a.pk)}
+    )
+    assert again.status_code == 409
+    assert SalesLine.objects.get(pk=line_id).track_id == catalog.track_b.pk
+
+
+def test_statement_flow_with_csv_and_trace(caller, catalog, django_capture_on_commit_callbacks):
+    api = caller.client
+    alice = api.post("/api/v1/payees/", {"name": "Alice"}).json()["id"]
+    bob = api.post("/api/v1/payees/", {"name": "Bob"}).json()["id"]
+    bad = api.post(
+        "/api/v1/splits/",
+        {
+            "track": str(catalog.track_a.pk),
+            "valid_from": "2026-01-01",
+            "shares": [{"payee": alice, "percent": "60"}, {"payee": bob, "percent": "30"}],
+        },
+    )
+    assert bad.status_code == 400
+    ok = api.post(
+        "/api/v1/splits/",
+        {
+            "track": str(catalog.track_a.pk),
+            "valid_from": "2026-01-01",
+            "shares": [{"payee": alice, "percent": "70"}, {"payee": bob, "percent": "30"}],
+        },
+    )
+    assert ok.status_code == 201, ok.json()
+    rates = api.post(
+        "/api/v1/exchange-rates/",
+        {"rates": [{"currency": "USD", "month": "2026-03", "rate": "0.9"}]},
+    )
+    assert rates.status_code == 201, rates.json()
+    content = files.canonical(
+        [
+            Sale(catalog.track_a.isrc, "", "US", "stream", 1000, "5", "4.00", currency="USD"),
+            Sale(
+                catalog.track_a.isrc, "", "US", "stream", 500, "2", "1.5555555555", currency="USD"
+            ),
+        ]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert upload(caller, content).status_code == 201
+    period = api.get("/api/v1/accounting-periods/").json()["results"][0]
+    generated = api.post(f"/api/v1/accounting-periods/{period['id']}/statements/")
+    assert generated.status_code == 200, generated.json()
+    # (4.00 + 1.5555555555) x 0.9 = 4.99999999995 -> 5.00; Alice 3.50, Bob 1.50.
+    by_payee = {s["payee_name"]: s for s in generated.json()}
+    assert by_payee["Alice"]["earnings"] == "3.50"
+    assert by_payee["Bob"]["earnings"] == "1.50"
+
+    statement = api.get(f"/api/v1/statements/{by_payee['Alice']['id']}/").json()
+    (line,) = statement["lines"]
+    assert Decimal(line["group_total"]) == Decimal("4.99999999995")
+    trace = api.get(f"/api/v1/statements/{statement['id']}/lines/{line['id']}/trace/").json()
+    assert [t["line_number"] for t in trace["results"]] == [2, 3]
+
+    exported = api.get(f"/api/v1/statements/{statement['id']}/csv/")
+    assert exported.status_code == 200
+    assert exported["Content-Type"] == "text/csv"
+    rows = list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode())))
+    assert rows[0][:2] == ["payee", "Alice"]
+    assert rows[2][-2:] == ["3.50", "0.00"]
+    assert ["closing_balance", "3.50"] in rows
+
+    closed = api.post(f"/api/v1/accounting-periods/{period['id']}/close/")
+    assert closed.status_code == 200 and closed.json()["is_closed"] is True
+    assert api.post(f"/api/v1/accounting-periods/{period['id']}/statements/").status_code == 409
+    assert api.get(f"/api/v1/statements/{statement['id']}/").json()["status"] == "final"
+
+
+def test_earnings_grouping_and_filters(caller, catalog, import_file):
+    import_file(
+        catalog.organization,
+        files.canonical(
+            [
+                Sale(catalog.track_a.isrc, "", "DE", "stream", 10, "1", "1.005"),
+                Sale(catalog.track_b.isrc, "", "FR", "stream", 20, "1", "2.00"),
+                Sale(catalog.track_b.isrc, "", "DE", "stream", 30, "1", "3.00"),
+            ]
+        ),
+    )
+    by_territory = caller.client.get("/api/v1/earnings/?group_by=territory").json()
+    assert [(r["key"], r["amount_cents"], r["quantity"]) for r in by_territory["results"]] == [
+        ("DE", "4.00", 40),
+        ("FR", "2.00", 20),
+    ]
+    only_b = caller.client.get(f"/api/v1/earnings/?group_by=month&track={catalog.track_b.pk}")
+    assert [(r["key"], r["amount_cents"]) for r in only_b.json()["results"]] == [
+        ("2026-03", "5.00")
+    ]
+    assert caller.client.get("/api/v1/earnings/?group_by=nope").status_code == 400
+
+
+def test_another_organization_sees_nothing(make_caller, catalog, import_file):
+    report = import_file(
+        catalog.organization,
+        files.canonical(
+            [
+                Sale(catalog.track_a.isrc, "", "DE", "stream", 10, "1", "1"),
+            ]
+        ),
+    )
+    stranger = make_caller()
+    assert stranger.client.get(f"/api/v1/sales-reports/{report.pk}/").status_code == 404
+    assert stranger.client.get("/api/v1/sales-lines/").json()["count"] == 0
+    assert stranger.client.get("/api/v1/earnings/?group_by=track").json()["results"] == []
+    line = SalesLine.objects.get(report=report)
+    response = stranger.client.post(
+        f"/api/v1/sales-lines/{line.pk}/match/", {"track": str(catalog.track_a.pk)}
+    )
+    assert response.status_code == 404
+
+
+def test_viewers_read_but_cannot_upload(make_caller, catalog):
+    viewer = make_caller(organization=catalog.organization, role=Role.VIEWER)
+    assert viewer.client.get("/api/v1/sales-reports/").status_code == 200
+    assert upload(viewer, b"x").status_code == 403

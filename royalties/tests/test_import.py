@@ -1,0 +1,246 @@
+"""Importing every layout: lines, bad lines with numbers and reasons, matching, totals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from enterprise_suite.errors import Conflict, ValidationFailed
+from realtime.models import Event
+from royalties import selectors
+from royalties.choices import ReportStatus
+from royalties.models import SalesLine, SalesReport
+from royalties.parsers import layout_detect
+from royalties.tests import files
+from royalties.tests.conftest import rate
+from royalties.tests.files import Sale
+
+MARCH = dt.date(2026, 3, 1)
+
+
+def sales(c) -> list[Sale]:
+    return [
+        Sale(c.track_a.isrc, "", "DE", "stream", 1000, "4.12", "3.0000000001"),
+        Sale(c.track_b.isrc, "", "FR", "stream", 250, "1.00", "0.7512345678"),
+        Sale("", c.release.upc, "DE", "download", 2, "19.98", "13.99"),
+    ]
+
+
+LAYOUT_FILES = {
+    "canonical": lambda s: files.canonical(s),
+    "streaming_tsv": lambda s: files.streaming_tsv(s),
+    "european_csv": lambda s: files.european_csv(s),
+    "download_store_csv": lambda s: files.download_store_csv(s),
+    "ddex_dsr": lambda s: files.ddex_dsr(s, territory="DE"),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUT_FILES))
+def test_each_layout_imports_matches_and_totals_to_the_cent(catalog, import_file, layout):
+    content = LAYOUT_FILES[layout](sales(catalog))
+    assert layout_detect(content.decode("utf-8-sig")).code == layout
+
+    report = import_file(catalog.organization, content)
+
+    assert report.status == ReportStatus.IMPORTED, report.error
+    assert report.layout == layout
+    assert (report.lines_total, report.lines_loaded, report.lines_bad) == (3, 3, 0)
+    assert report.lines_matched == 3
+    assert report.period == MARCH
+    lines = list(SalesLine.objects.filter(report=report).order_by("line_number"))
+    assert [line.track_id for line in lines] == [catalog.track_a.pk, catalog.track_b.pk, None]
+    assert all(line.release_id == catalog.release.pk for line in lines)
+    assert [line.usage_type for line in lines] == ["stream", "stream", "download"]
+    assert lines[0].net == Decimal("3.0000000001")
+    # Hand-computed: 3.0000000001 + 0.7512345678 + 13.99 = 17.7412345679 -> 17.74
+    rows, missing = selectors.earnings(
+        organization=catalog.organization, group_by="release", filters={}
+    )
+    assert missing == []
+    assert rows[0].amount == Decimal("17.7412345679")
+    assert rows[0].amount_cents == Decimal("17.74")
+    assert rows[0].quantity == 1252
+    statuses = list(
+        Event.objects.filter(subject_id=report.pk).order_by("id").values_list("data__to", flat=True)
+    )
+    assert statuses == ["uploaded", "importing", "imported"]
+
+
+def test_download_store_gross_is_price_times_quantity(catalog, import_file):
+    report = import_file(catalog.organization, files.download_store_csv(sales(catalog)))
+    line = SalesLine.objects.get(report=report, upc=catalog.release.upc)
+    assert line.gross == Decimal("19.98")
+
+
+def test_european_layout_reads_the_currency_from_the_headers(catalog, import_file):
+    rate(catalog.organization, "CHF", MARCH, "1.05")
+    report = import_file(catalog.organization, files.european_csv(sales(catalog), currency="CHF"))
+    assert set(SalesLine.objects.filter(report=report).values_list("currency", flat=True)) == {
+        "CHF"
+    }
+    rows, _ = selectors.earnings(organization=catalog.organization, group_by="store", filters={})
+    # 17.7412345679 CHF x 1.05 = 18.628296296295 EUR
+    assert rows[0].amount == Decimal("18.628296296295")
+    assert rows[0].amount_cents == Decimal("18.63")
+
+
+def test_malformed_lines_are_reported_with_numbers_and_the_rest_imports(catalog, import_file):
+    content = files.canonical(sales(catalog)).decode()
+    content += "teststore,2026-03,DE,NOTANISRC,,stream,1,1,1,EUR\n"
+    content += "teststore,2026-13,DE,,,stream,1,1,1,EUR\n"
+    content += f"teststore,2026-03,DE,{catalog.track_a.isrc},,stream,ten,1,1,EUR\n"
+    content += f"teststore,2026-03,DE,{catalog.track_a.isrc},,stream,1,1,1.00000000001,EUR\n"
+    content += "too,few\n"
+    report = import_file(catalog.organization, content.encode())
+
+    assert report.status == ReportStatus.IMPORTED
+    assert (report.lines_total, report.lines_loaded, report.lines_bad) == (8, 3, 5)
+    by_line = {e["line"]: e["reason"] for e in report.errors}
+    assert set(by_line) == {5, 6, 7, 8, 9}
+    assert "isrc" in by_line[5]
+    assert "date" in by_line[6] or "ISRC nor a UPC" in by_line[6]
+    assert "quantity" in by_line[7]
+    assert "decimal places" in by_line[8]
+    assert "fields" in by_line[9]
+
+
+def test_unknown_currency_is_a_bad_line(catalog, import_file):
+    bad = [Sale(catalog.track_a.isrc, "", "DE", "stream", 10, "1", "0.5", currency="XYZ")]
+    report = import_file(catalog.organization, files.canonical(sales(catalog) + bad))
+    assert report.lines_bad == 1
+    assert report.errors == [{"line": 5, "reason": "currency: unknown currency 'XYZ'"}]
+
+
+def test_a_known_currency_without_a_rate_is_named_in_earnings(catalog, import_file):
+    usd = [Sale(catalog.track_a.isrc, "", "US", "stream", 10, "1", "0.5", currency="USD")]
+    import_file(catalog.organization, files.canonical(sales(catalog) + usd))
+    rows, missing = selectors.earnings(
+        organization=catalog.organization, group_by="territory", filters={}
+    )
+    assert missing == ["USD 2026-03"]
+    assert {r.key for r in rows} == {"DE", "FR"}
+
+
+def test_too_many_bad_lines_rejects_the_report_whole(catalog, import_file, settings):
+    settings.ROYALTIES_MAX_BAD_LINES = 1
+    content = files.canonical(sales(catalog)).decode() + "x,y\nx,y\n"
+    report = import_file(catalog.organization, content.encode())
+    assert report.status == ReportStatus.REJECTED
+    assert "bad lines" in report.error
+    assert [e["line"] for e in report.errors] == [5, 6]
+    assert not SalesLine.objects.filter(report=report).exists()
+
+
+def test_truncated_dsr_is_rejected_and_leaves_nothing(catalog, import_file):
+    report = import_file(catalog.organization, files.ddex_dsr(sales(catalog), footer=5))
+    assert report.status == ReportStatus.REJECTED
+    assert "FOOT counts 5" in report.error
+    assert not SalesLine.objects.filter(report=report).exists()
+
+
+def test_dsr_summary_mismatch_is_rejected(catalog, import_file):
+    content = files.ddex_dsr(sales(catalog)).replace(
+        b"SY01\tOnDemandStream\t1250", b"SY01\tOnDemandStream\t1251"
+    )
+    report = import_file(catalog.organization, content)
+    assert report.status == ReportStatus.REJECTED
+    assert "SY01" in report.error
+
+
+def test_same_file_twice_is_refused_as_a_duplicate(catalog, import_file):
+    content = files.canonical(sales(catalog))
+    first = import_file(catalog.organization, content)
+    with pytest.raises(Conflict) as caught:
+        import_file(catalog.organization, content)
+    assert caught.value.code == "duplicate_report"
+    assert caught.value.details["report_id"] == str(first.pk)
+    assert SalesReport.objects.count() == 1
+    assert SalesLine.objects.count() == 3
+
+
+def test_a_report_with_no_matches_waits_in_the_queue(catalog, import_file):
+    strangers = [
+        Sale("USXYZ2600001", "", "DE", "stream", 5, "1", "0.01"),
+        Sale("", "0000000000017", "DE", "download", 1, "1", "0.70"),
+    ]
+    report = import_file(catalog.organization, files.canonical(strangers))
+    assert report.status == ReportStatus.IMPORTED
+    assert report.lines_matched == 0
+    queue = selectors.sales_line_list(organization=catalog.organization).filter(
+        release__isnull=True
+    )
+    assert queue.count() == 2
+    rows, _ = selectors.earnings(organization=catalog.organization, group_by="track", filters={})
+    assert rows == []
+
+
+def test_undetectable_layout_is_refused_before_anything_is_stored(catalog, import_file):
+    with pytest.raises(ValidationFailed):
+        import_file(catalog.organization, b"what,is,this\n1,2,3\n")
+    assert not SalesReport.objects.exists()
+
+
+def test_other_organizations_catalog_never_matches(catalog, import_file):
+    from accounts.tests.factories import OrganizationFactory
+
+    other = OrganizationFactory()
+    report = import_file(other, files.canonical(sales(catalog)))
+    assert report.lines_matched == 0
+
+
+MALFORMED = {
+    "streaming_tsv": (
+        lambda c: (
+            files.streaming_tsv(sales(c))
+            + f"2026-3\tDE\t{c.track_a.isrc}\t\tPremium Stream\t1\t1\t1\tEUR\r\n".encode()
+        ),
+        "date",
+    ),
+    "european_csv": (
+        lambda c: (
+            files.european_csv(sales(c))
+            + f"01.03.2026;DE;{c.track_a.isrc};;stream;1;1,0;abc\n".encode()
+        ),
+        "net",
+    ),
+    "download_store_csv": (
+        lambda c: (
+            files.download_store_csv(sales(c))
+            + f'"03/01/2026","DE","{c.track_a.isrc}","","X","1","1","1","EUR"\n'.encode()
+        ),
+        "usage type",
+    ),
+    "ddex_dsr": (
+        lambda c: files.ddex_dsr(
+            [*sales(c), Sale(c.track_a.isrc, "", "DE", "stream", 1, "1", "1")]
+        ).replace(
+            b"DR01\t" + c.track_a.isrc.encode() + b"\t\tOnDemandStream\t1\t",
+            b"DR01\tBAD\t\tOnDemandStream\t1\t",
+        ),
+        "isrc",
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", list(MALFORMED))
+def test_each_layout_reports_its_malformed_line(catalog, import_file, layout):
+    build, reason = MALFORMED[layout]
+    report = import_file(catalog.organization, build(catalog))
+    assert report.status == ReportStatus.IMPORTED, report.error
+    assert report.layout == layout
+    assert (report.lines_loaded, report.lines_bad) == (3, 1)
+    (error,) = report.errors
+    assert reason in error["reason"]
+    assert error["line"] == {"ddex_dsr": 7}.get(layout, 5)
+
+
+def test_bad_lines_are_all_counted_though_only_the_first_are_listed(catalog, import_file, settings):
+    settings.ROYALTIES_MAX_LISTED_ERRORS = 1
+    header, *good = files.canonical(sales(catalog)).decode().splitlines(keepends=True)
+    content = header + "x,y\n" * 3 + "".join(good)
+    report = import_file(catalog.organization, content.encode())
+    assert report.status == ReportStatus.IMPORTED
+    assert (report.lines_loaded, report.lines_bad, report.lines_total) == (3, 3, 6)
+    assert report.errors == [{"line": 2, "reason": "expected 10 fields, found 2"}]
