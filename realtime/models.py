@@ -141,6 +141,7 @@ class WebhookDelivery(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name_plural = "webhook deliveries"
         ordering = ["event_id", "created_at"]
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event"], name="webhook_delivery_once")

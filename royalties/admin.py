@@ -1,5 +1,6 @@
 """Royalties in the admin panel: sales reports with progress and errors, the unmatched queue
-with a match action, statements with their lines. Writes go through the services."""
+with a match action, statements with their lines. Writes go through the services; staff see
+their own organizations' rows and act by their role there (accounts.admin_access)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.html import format_html, format_html_join
 
+from accounts.admin_access import ORGANIZATION_FILTER, OrganizationRoleAdmin, OrganizationRoleInline
 from accounts.roles import Capability, user_has_capability
 from distribution.models import Release, Track
 from enterprise_suite.errors import ApplicationError
@@ -32,7 +34,7 @@ from royalties.services.reports import progress_key, sales_line_match
 
 
 @admin.register(SalesReport)
-class SalesReportAdmin(admin.ModelAdmin[SalesReport]):
+class SalesReportAdmin(OrganizationRoleAdmin):
     list_display = [
         "__str__",
         "organization",
@@ -44,10 +46,16 @@ class SalesReportAdmin(admin.ModelAdmin[SalesReport]):
         "lines_matched",
         "created_at",
     ]
-    list_filter = ["status", "layout", "store_code", "organization"]
+    list_filter = ["status", "layout", "store_code", ORGANIZATION_FILTER]
     search_fields = ["original_filename", "checksum", "store_code"]
-    readonly_fields = [*(f.name for f in SalesReport._meta.fields), "progress", "error_list"]
-    exclude = ["errors"]
+    # The outcome first: what staff open a report for.
+    readonly_fields = [
+        "status",
+        "progress",
+        "error_list",
+        *(f.name for f in SalesReport._meta.fields if f.name not in ("status", "errors")),
+    ]
+    fields = tuple(readonly_fields)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # uploads go through the API, the command or the drop folder
@@ -80,7 +88,7 @@ class MatchForm(forms.Form):
 
 
 @admin.register(UnmatchedSalesLine)
-class UnmatchedSalesLineAdmin(admin.ModelAdmin[UnmatchedSalesLine]):
+class UnmatchedSalesLineAdmin(OrganizationRoleAdmin):
     """Lines no track or release matched; select some and match them to a track or release."""
 
     list_display = [
@@ -158,7 +166,7 @@ class UnmatchedSalesLineAdmin(admin.ModelAdmin[UnmatchedSalesLine]):
         )
 
 
-class StatementLineInline(admin.TabularInline[StatementLine, Statement]):
+class StatementLineInline(OrganizationRoleInline, admin.TabularInline[StatementLine, Statement]):
     model = StatementLine
     extra = 0
     can_delete = False
@@ -189,7 +197,7 @@ class StatementLineInline(admin.TabularInline[StatementLine, Statement]):
 
 
 @admin.register(Statement)
-class StatementAdmin(admin.ModelAdmin[Statement]):
+class StatementAdmin(OrganizationRoleAdmin):
     list_display = [
         "payee",
         "period",
@@ -200,7 +208,7 @@ class StatementAdmin(admin.ModelAdmin[Statement]):
         "closing_balance",
         "currency",
     ]
-    list_filter = ["status", "period__month", "organization"]
+    list_filter = ["status", "period__month", ORGANIZATION_FILTER]
     search_fields = ["payee__name"]
     inlines = [StatementLineInline]
     readonly_fields = [f.name for f in Statement._meta.fields]
@@ -210,21 +218,44 @@ class StatementAdmin(admin.ModelAdmin[Statement]):
 
 
 @admin.register(AccountingPeriod)
-class AccountingPeriodAdmin(admin.ModelAdmin[AccountingPeriod]):
+class AccountingPeriodAdmin(OrganizationRoleAdmin):
     list_display = ["__str__", "organization", "closed_at"]
-    list_filter = ["organization"]
+    list_filter = [ORGANIZATION_FILTER]
     readonly_fields = ["closed_at"]
 
 
-admin.site.register(ExchangeRate, list_display=["currency", "month", "rate", "organization"])
-admin.site.register(Payee, list_display=["name", "email", "artist", "organization"])
-admin.site.register(
-    Split,
-    list_display=["payee", "track", "release", "percent", "valid_from"],
-    raw_id_fields=["track", "release", "payee"],
-)
-admin.site.register(
-    RecoupableExpense,
-    list_display=["description", "release", "amount", "incurred_on"],
-    raw_id_fields=["release"],
-)
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(OrganizationRoleAdmin):
+    list_display = ["currency", "month", "rate", "organization"]
+    list_filter = ["currency", ORGANIZATION_FILTER]
+
+
+@admin.register(Payee)
+class PayeeAdmin(OrganizationRoleAdmin):
+    list_display = ["name", "email", "artist", "organization"]
+    list_filter = [ORGANIZATION_FILTER]
+    search_fields = ["name", "email"]
+    raw_id_fields = ["artist"]
+
+
+@admin.register(Split)
+class SplitAdmin(OrganizationRoleAdmin):
+    """Read-only here: a track's splits must sum to 100 together, which the API checks when
+    they are set as a whole (`POST /api/v1/splits/`); editing one row could break that."""
+
+    list_display = ["payee", "track", "release", "percent", "valid_from"]
+    list_filter = [ORGANIZATION_FILTER]
+    write_capability = None  # superusers only
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RecoupableExpense)
+class RecoupableExpenseAdmin(OrganizationRoleAdmin):
+    list_display = ["description", "release", "amount", "incurred_on"]
+    list_filter = [ORGANIZATION_FILTER]
+    raw_id_fields = ["release"]

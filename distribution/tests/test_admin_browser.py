@@ -203,7 +203,7 @@ record();
 
 
 def test_qc_staff_work_in_a_real_browser(
-    live: str, browser: Any, stores: dict[str, Store], ddex_schema_dir: Path
+    live: str, browser: Any, stores: dict[str, Store], ddex_schema_dir: Path, tmp_path: Path
 ) -> None:
     base, driver = live, browser
     organization = OrganizationFactory(name="Nightfall Records")
@@ -338,3 +338,26 @@ def test_qc_staff_work_in_a_real_browser(
     assert not Event.objects.filter(release_id=waiting.pk, data__to="approved").exists()
     driver.get(f"{base}/admin/distribution/release/{approve_me.pk}/change/")
     assert not _css(driver, "#es-redeliver") and not _css(driver, "#es-takedown")
+
+    # 8. Royalties: the viewer sees a sales report's import outcome, with its bad lines by
+    # number, and the statements page.
+    from royalties.services.reports import sales_report_import, sales_report_upload_path_file
+    from royalties.tests import files
+    from royalties.tests.files import Sale
+
+    report_file = tmp_path / "sales-2026-10.csv"
+    report_file.write_bytes(
+        files.canonical([Sale("USXYZ2600001", "", "DE", "stream", 3, "1", "0.25")]) + b"bad,line\n"
+    )
+    report = sales_report_upload_path_file(
+        organization=organization, path=report_file, store_code="spotify", enqueue=False
+    )
+    sales_report_import(report_id=report.pk)
+    driver.get(f"{base}/admin/royalties/salesreport/")
+    _wait(driver, lambda d: "sales-2026-10.csv" in d.page_source, "the sales report listed")
+    driver.get(f"{base}/admin/royalties/salesreport/{report.pk}/change/")
+    assert "line 3: expected 10 fields, found 2" in driver.page_source
+    _shot(driver, "10-sales-report")
+    driver.get(f"{base}/admin/royalties/statement/")
+    assert "Select statement to view" in driver.page_source
+    _shot(driver, "11-statements")

@@ -1,0 +1,68 @@
+"""Royalties in the admin panel by organization role: staff see their own organizations'
+reports (with progress and errors) and statements; a viewer looks but cannot match lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.tests.factories import MembershipFactory, OrganizationFactory
+from royalties.models import SalesLine
+from royalties.tests import files
+from royalties.tests.files import Sale
+
+
+def _staff(organization: Any, role: str) -> Client:
+    user = User.objects.create_user(f"{role}@{organization.slug}.test", "pw-123456789")
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    MembershipFactory(organization=organization, user=user, role=role)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_staff_see_their_reports_and_only_writers_match(catalog: Any, import_file: Any) -> None:
+    report = import_file(
+        catalog.organization,
+        files.canonical([Sale("USXYZ2600001", "", "DE", "stream", 3, "1", "0.25")]) + b"bad,line\n",
+    )
+    stranger_org = OrganizationFactory()
+    line = SalesLine.objects.get(report=report)
+    reports = reverse("admin:royalties_salesreport_changelist")
+    queue = reverse("admin:royalties_unmatchedsalesline_changelist")
+
+    viewer = _staff(catalog.organization, "viewer")
+    page = viewer.get(reverse("admin:royalties_salesreport_change", args=[report.pk]))
+    assert page.status_code == 200
+    assert b"line 3: expected 10 fields, found 2" in page.content  # errors, with line numbers
+    assert report.original_filename.encode() in viewer.get(reports).content
+    assert b"USXYZ2600001" in viewer.get(queue).content
+    viewer.post(
+        queue,
+        {"action": "match_lines", "_selected_action": [line.pk], "apply": "1",
+         "track": str(catalog.track_a.pk)},
+    )  # fmt: skip
+    line.refresh_from_db()
+    assert line.track_id is None  # a viewer may not match
+
+    outsider = _staff(stranger_org, "owner")
+    assert report.original_filename.encode() not in outsider.get(reports).content
+    assert b"USXYZ2600001" not in outsider.get(queue).content
+    assert (
+        outsider.get(reverse("admin:royalties_salesreport_change", args=[report.pk])).status_code
+        == 302
+    )
+
+    manager = _staff(catalog.organization, "manager")
+    manager.post(
+        queue,
+        {"action": "match_lines", "_selected_action": [line.pk], "apply": "1",
+         "track": str(catalog.track_a.pk)},
+    )  # fmt: skip
+    line.refresh_from_db()
+    assert line.track_id == catalog.track_a.pk
+    statements = manager.get(reverse("admin:royalties_statement_changelist"))
+    assert statements.status_code == 200
