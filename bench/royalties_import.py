@@ -16,10 +16,15 @@ process's own (VmHWM, the kernel's peak RSS) and nothing is cached between them:
            chunks into an unindexed table of text/bigint/numeric columns (the floor: no
            parsing or validation in Python);
   import   `sales_report_import` on the uploaded file: streaming csv parse, per-field
-           validation, COPY with `write_row` in one transaction, set-based ISRC/UPC matching;
+           validation, matching from in-memory ISRC/UPC maps, one COPY of the matched lines
+           in one transaction;
   earnings `earnings(group_by=track)` and `(group_by=territory)` over the imported lines, with
-           currency conversion.
-Order: copy, import, copy; the COPY time is the mean of the two.
+           currency conversion;
+  floor    the imported lines exported in the loader's own COPY text and loaded again into
+           `royalties_salesline` (rolled back): what writing the rows alone costs, the ceiling
+           of any import into that table whatever does the parsing; and the same into an
+           unlogged copy of the table without indexes (what the indexes and WAL cost).
+Order: copy, import, copy, earnings, floor; the COPY time is the mean of the two copies.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/enterprise_suite \\
     REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/royalties_import.py [--lines 1000000]
@@ -180,6 +185,55 @@ def phase_import(path: str) -> dict[str, Any]:
     }
 
 
+def phase_floor(path: str) -> dict[str, Any]:
+    """The imported lines, exported in the loader's own COPY text (the exact columns and
+    values it writes), loaded again with one `COPY royalties_salesline FROM STDIN` in a
+    transaction that is rolled back: the cost of writing the rows, with no parsing,
+    validation or matching at all, i.e. the ceiling of any import into this table."""
+    _django()
+    from django.db import connection, transaction
+
+    from royalties.loading import COPY_COLUMNS
+    from royalties.models import SalesLine
+
+    table, columns = SalesLine._meta.db_table, ", ".join(COPY_COLUMNS)
+    export = f"COPY (SELECT {columns} FROM {table}) TO STDOUT"  # noqa: S608 (our own names)
+    with (
+        connection.cursor() as cursor,
+        open(path, "wb") as out,
+        cursor.cursor.copy(export) as copy,
+    ):
+        for data in copy:
+            out.write(data)
+    size = Path(path).stat().st_size
+
+    def load(target: str, setup: str = "") -> tuple[float, int]:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if setup:
+                cursor.execute(setup)
+            started = time.perf_counter()
+            with (
+                cursor.cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy,
+                open(path, "rb") as handle,
+            ):
+                while chunk := handle.read(MB):
+                    copy.write(chunk)
+            seconds = time.perf_counter() - started
+            rows = cursor.cursor.rowcount
+            transaction.set_rollback(True)
+        return seconds, rows
+
+    seconds, rows = load(table)
+    # The same rows into an unlogged copy of the table without its indexes: what the two
+    # indexes and the WAL cost.
+    bare_seconds, _ = load(
+        "bench_bare_lines",
+        f"CREATE UNLOGGED TABLE bench_bare_lines (LIKE {table} INCLUDING DEFAULTS"
+        " INCLUDING IDENTITY)",
+    )
+    return {"seconds": seconds, "rows": rows, "bytes": size, "bare_seconds": bare_seconds}
+
+
 def phase_earnings() -> dict[str, Any]:
     _django()
     from accounts.models import Organization
@@ -249,7 +303,7 @@ def run_phase(env: dict[str, str], phase: str, *args: str) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--phase", choices=["seed", "copy", "import", "earnings"])
+    parser.add_argument("--phase", choices=["seed", "copy", "import", "floor", "earnings"])
     parser.add_argument("path", nargs="?")
     args = parser.parse_args()
     if args.phase:
@@ -257,6 +311,7 @@ def main() -> int:
             "seed": lambda: phase_seed(),
             "copy": lambda: phase_copy(args.path),
             "import": lambda: phase_import(args.path),
+            "floor": lambda: phase_floor(args.path),
             "earnings": lambda: phase_earnings(),
         }
         print(json.dumps(phases[args.phase]()))
@@ -285,6 +340,7 @@ def main() -> int:
             imported = run_phase(env, "import", str(path))
             copy2 = run_phase(env, "copy", str(path))
             rollup = run_phase(env, "earnings")
+            floor = run_phase(env, "floor", str(Path(tmp) / "lines.copy"))
         except BenchError as exc:
             print(exc, file=sys.stderr)
             return 1
@@ -302,6 +358,15 @@ def main() -> int:
     print(f"           {imported['lines_loaded']:,} loaded, {imported['lines_bad']:,} bad, "
           f"{imported['lines_matched']:,} matched; upload (checksum + store) "
           f"{imported['upload_seconds']:.2f} s")  # fmt: skip
+    floor_rate = floor["rows"] / floor["seconds"]
+    print(f"floor:     {floor['seconds']:6.2f} s  {floor_rate:>10,.0f} lines/s  "
+          f"ratio {floor_rate / copy_rate:.2f}x: COPY of the import's own rows into "
+          f"royalties_salesline ({floor['bytes'] / MB:.0f} MB of COPY text, no parsing, "
+          f"validation or matching); the import takes "
+          f"{imported['seconds'] / floor['seconds']:.2f}x this")  # fmt: skip
+    bare_ratio = floor["rows"] / floor["bare_seconds"] / copy_rate
+    print(f"           the same rows into an unlogged copy of the table without indexes: "
+          f"{floor['bare_seconds']:.2f} s ({bare_ratio:.2f}x)")  # fmt: skip
     print(f"memory:    import process peak RSS {imported['peak_rss'] / MB:.0f} MB "
           f"(before import {imported['rss_before'] / MB:.0f} MB; target < 200 MB)")  # fmt: skip
     for group, figures in rollup.items():
