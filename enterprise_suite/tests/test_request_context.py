@@ -89,3 +89,45 @@ def test_a_worker_logs_the_enqueuing_requests_id_as_json(
     assert finished[-1]["task"] == "enterprise_suite.ping"
     assert finished[-1]["task_id"] == result.id
     assert finished[-1]["state"] == "SUCCESS"
+
+
+@pytest.mark.services
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_request_id_follows_an_api_request_into_the_task_it_enqueues(
+    json_logs: None, celery_worker_process: RunningProcess, make_caller: Any
+) -> None:
+    """End to end: an audio upload (an HTTP request with X-Request-ID) enqueues its analysis;
+    the real worker's JSON log line for that task carries the same request id."""
+    from distribution.tests.factories import TrackFactory
+    from distribution.tests.media_files import make_wav
+
+    caller = make_caller(role="manager")
+    track = TrackFactory(release__organization=caller.organization)
+    response = caller.client.generic(
+        "PUT",
+        f"/api/v1/tracks/{track.pk}/audio/",
+        make_wav(seconds=0.5),
+        content_type="audio/wav",
+        HTTP_X_REQUEST_ID="upload-7f3a",
+    )
+    assert response.status_code == 201
+    assert response["X-Request-ID"] == "upload-7f3a"
+    deadline = time.monotonic() + 30
+    while True:
+        finished = [
+            line
+            for line in (
+                json.loads(raw)
+                for raw in celery_worker_process.log().splitlines()
+                if raw.startswith("{")
+            )
+            if line.get("event") == "task_finished"
+            and line.get("task") == "distribution.asset_analyse"
+        ]
+        if finished or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert finished, celery_worker_process.log()
+    assert finished[-1]["request_id"] == "upload-7f3a"
+    assert finished[-1]["state"] == "SUCCESS"
