@@ -97,6 +97,15 @@ def test_seed_demo_is_idempotent_and_prints_a_working_token(
     assert sorted(d["store"] for d in deliveries) == ["apple-music", "deezer", "spotify"]
     assert {d["status"] for d in deliveries} == {"delivered"}
     assert len(list((tmp_path / "stores" / "spotify").glob("*/*/*.xml"))) == 1
+    # Royalties: last month's report for the delivered release, with its two faulty lines.
+    [sales_report] = client.get("/api/v1/sales-reports/").json()["results"]
+    assert sales_report["status"] == "imported"
+    assert sales_report["lines_bad"] == 1 and sales_report["errors"][0]["reason"]
+    assert sales_report["lines_loaded"] == sales_report["lines_matched"] + 1
+    unmatched = client.get("/api/v1/sales-lines/", {"matched": "false"}).json()["results"]
+    assert [line["isrc"] for line in unmatched] == ["SEXYZ2699999"]
+    statements = client.get("/api/v1/statements/").json()["results"]
+    assert len(statements) == 2  # the artist and the producer
     roles = set(
         Membership.objects.filter(organization__slug="demo-records").values_list("role", flat=True)
     )

@@ -215,4 +215,10 @@ class Command(BaseCommand):
         release_submit(release=releases[0], actor=owner.user)
         release_submit(release=releases[3], actor=owner.user)
         release_approve(release=releases[3], actor=qc.user, note="Demo approval")
+        # Money for the delivered release: last month's sales report and statements.
+        from royalties.demo import royalties_demo_seed
+
+        royalties_demo_seed(
+            organization=organization, release=releases[3], artist=artists[RELEASES[3][2]]
+        )
         return organization
