@@ -33,6 +33,15 @@ Match = tuple[uuid.UUID | None, uuid.UUID | None]
 NO_MATCH: Match = (None, None)
 
 
+def upc_forms(upc: str) -> tuple[str, ...]:
+    """A 12-digit UPC-A is the 13-digit EAN with a leading zero: stores report either."""
+    if len(upc) == 12:
+        return (upc, f"0{upc}")
+    if len(upc) == 13 and upc.startswith("0"):
+        return (upc, upc[1:])
+    return (upc,)
+
+
 @dataclass
 class CatalogIndex:
     """The organization's ISRC and UPC lookups, and how many lines matched."""
@@ -50,12 +59,14 @@ class CatalogIndex:
             .exclude(isrc="")
             .values_list("isrc", "id", "release_id")
         }
-        by_upc: dict[str, Match] = {
-            upc: (None, release_id)
-            for upc, release_id in Release.objects.filter(organization_id=organization_id)
+        by_upc: dict[str, Match] = {}
+        for upc, release_id in (
+            Release.objects.filter(organization_id=organization_id)
             .exclude(upc="")
             .values_list("upc", "id")
-        }
+        ):
+            for form in upc_forms(upc):
+                by_upc.setdefault(form, (None, release_id))
         return cls(by_isrc=by_isrc, by_upc=by_upc)
 
     def match(self, row: SaleRow) -> Match:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from distribution.tests.factories import valid_upc
 from enterprise_suite.errors import Conflict, ValidationFailed
 from realtime.models import Event
 from royalties import selectors
@@ -244,3 +245,22 @@ def test_bad_lines_are_all_counted_though_only_the_first_are_listed(catalog, imp
     assert report.status == ReportStatus.IMPORTED
     assert (report.lines_loaded, report.lines_bad, report.lines_total) == (3, 3, 6)
     assert report.errors == [{"line": 2, "reason": "expected 10 fields, found 2"}]
+
+
+def test_a_upc_matches_in_its_twelve_and_thirteen_digit_forms(catalog, import_file):
+    """Stores report a UPC-A either as it is or as the EAN-13 with a leading zero."""
+    upc = catalog.release.upc
+    assert len(upc) == 12
+    report = import_file(
+        catalog.organization,
+        files.canonical(
+            [
+                Sale("", f"0{upc}", "DE", "download", 1, "9.99", "6.99"),
+                Sale("", upc, "FR", "download", 1, "9.99", "6.99"),
+                Sale("", "0" + valid_upc(999_999), "FR", "download", 1, "9.99", "6.99"),
+            ]
+        ),
+    )
+    lines = list(SalesLine.objects.filter(report=report).order_by("line_number"))
+    assert [line.release_id for line in lines] == [catalog.release.pk, catalog.release.pk, None]
+    assert report.lines_matched == 2
