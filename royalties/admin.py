@@ -9,12 +9,21 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin_access import ORGANIZATION_FILTER, OrganizationRoleAdmin, OrganizationRoleInline
+from accounts.admin_access import (
+    ORGANIZATION_FILTER,
+    OrganizationRoleAdmin,
+    OrganizationRoleInline,
+    admin_allows,
+    admin_organization_ids,
+)
+from accounts.models import Organization
 from accounts.roles import Capability, user_has_capability
 from distribution.models import Release, Track
 from enterprise_suite.errors import ApplicationError
@@ -30,7 +39,28 @@ from royalties.models import (
     StatementLine,
     UnmatchedSalesLine,
 )
-from royalties.services.reports import progress_key, sales_line_match
+from royalties.parsers import LAYOUTS
+from royalties.services.reports import (
+    progress_key,
+    received_from_stream,
+    sales_line_match,
+    sales_report_upload,
+)
+
+
+class SalesReportUploadForm(forms.Form):
+    organization = forms.ModelChoiceField(queryset=Organization.objects.none())
+    store = forms.CharField(max_length=50, help_text="The store that sent it, e.g. spotify.")
+    layout = forms.ChoiceField(
+        required=False,
+        choices=[("", "Detect from the file"), *((code, code) for code in sorted(LAYOUTS))],
+    )
+    period = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m"],
+        help_text="YYYY-MM, only if the file does not say which month it covers.",
+    )
+    file = forms.FileField()
 
 
 @admin.register(SalesReport)
@@ -57,8 +87,64 @@ class SalesReportAdmin(OrganizationRoleAdmin):
     ]
     fields = tuple(readonly_fields)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # uploads go through the API, the command or the drop folder
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False  # uploads have their own page (upload/), not a model form
+
+    def get_urls(self) -> list[Any]:
+        upload = self.admin_site.admin_view(self.upload_view)
+        return [
+            path("upload/", upload, name="royalties_salesreport_upload"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        extra = {
+            "may_upload": admin_allows(request, Capability.CATALOG_WRITE),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra)
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a report through the same service as the API; its import is queued."""
+        if not admin_allows(request, Capability.CATALOG_WRITE):
+            raise PermissionDenied
+        form = SalesReportUploadForm(request.POST or None, request.FILES or None)
+        allowed = admin_organization_ids(request, Capability.CATALOG_WRITE)
+        organizations = Organization.objects.all()
+        if allowed is not None:
+            organizations = organizations.filter(pk__in=allowed)
+        form.fields["organization"].queryset = organizations  # type: ignore[attr-defined]
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            upload = received_from_stream(data["file"], filename=data["file"].name)
+            try:
+                report = sales_report_upload(
+                    organization=data["organization"],
+                    upload=upload,
+                    store_code=data["store"],
+                    layout=data["layout"] or None,
+                    period=data["period"],
+                    uploaded_by=request.user,  # type: ignore[arg-type]
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request, f"{report} was uploaded; its import is queued.", messages.SUCCESS
+                )
+                return redirect("admin:royalties_salesreport_change", report.pk)
+            finally:
+                upload.close()
+        return render(
+            request,
+            "admin/royalties/salesreport/upload.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Upload a sales report",
+                "form": form,
+                "opts": self.model._meta,
+            },
+        )
 
     @admin.display(description="progress")
     def progress(self, report: SalesReport) -> str:

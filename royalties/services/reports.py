@@ -9,7 +9,7 @@ import io
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import structlog
 from django.conf import settings
@@ -72,9 +72,14 @@ def _publish(report: SalesReport, previous: str, actor: User | None = None) -> N
 
 def received_from_path(path: Path) -> ReceivedUpload:
     """A local file as a `ReceivedUpload` (digests computed by streaming it once)."""
+    return received_from_stream(path.open("rb"), filename=path.name)
+
+
+def received_from_stream(handle: IO[bytes], *, filename: str) -> ReceivedUpload:
+    """A seekable file (a local file, an upload Django spooled) as a `ReceivedUpload`."""
     sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
     size, head = 0, b""
-    handle = path.open("rb")
+    handle.seek(0)
     while chunk := handle.read(READ_CHUNK):
         if not head:
             head = chunk[:8192]
@@ -88,7 +93,7 @@ def received_from_path(path: Path) -> ReceivedUpload:
         sha256=sha256.hexdigest(),
         md5=md5.hexdigest(),
         head=head,
-        filename=path.name,
+        filename=filename,
     )
 
 

@@ -66,3 +66,76 @@ def test_staff_see_their_reports_and_only_writers_match(catalog: Any, import_fil
     assert line.track_id == catalog.track_a.pk
     statements = manager.get(reverse("admin:royalties_statement_changelist"))
     assert statements.status_code == 200
+
+
+def _report_file(name: str, content: bytes) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def test_staff_upload_a_report_in_the_admin(
+    catalog: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from royalties.models import SalesReport
+
+    upload_url = reverse("admin:royalties_salesreport_upload")
+    content = files.canonical([Sale("USXYZ2600001", "", "DE", "stream", 3, "1", "0.25")])
+    manager = _staff(catalog.organization, "manager")
+    assert (
+        b"Upload a sales report"
+        in manager.get(reverse("admin:royalties_salesreport_changelist")).content
+    )
+    with django_capture_on_commit_callbacks(execute=True):  # the queued import runs
+        response = manager.post(
+            upload_url,
+            {
+                "organization": catalog.organization.pk,
+                "store": "spotify",
+                "file": _report_file("october.csv", content),
+            },
+        )
+    report = SalesReport.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:royalties_salesreport_change", args=[report.pk])
+    report.refresh_from_db()
+    assert report.status == "imported" and report.lines_loaded == 1
+    assert report.uploaded_by.email == "manager@" + catalog.organization.slug + ".test"
+
+    # The same file again: refused on the form, nothing new stored.
+    again = manager.post(
+        upload_url,
+        {
+            "organization": catalog.organization.pk,
+            "store": "spotify",
+            "file": _report_file("october-again.csv", content),
+        },
+    )
+    assert again.status_code == 200
+    assert "already been uploaded" in again.content.decode()
+    # A file no layout recognises: refused, nothing stored.
+    junk = manager.post(
+        upload_url,
+        {
+            "organization": catalog.organization.pk,
+            "store": "nowhere",
+            "file": _report_file("junk.csv", b"hello\nworld\n"),
+        },
+    )
+    assert junk.status_code == 200 and junk.context["form"].non_field_errors()
+    assert SalesReport.objects.count() == 1
+
+    viewer = _staff(catalog.organization, "viewer")
+    assert viewer.get(upload_url).status_code == 403
+    assert (
+        b"Upload a sales report"
+        not in viewer.get(reverse("admin:royalties_salesreport_changelist")).content
+    )
+    # Only the user's own organizations are offered.
+    stranger = OrganizationFactory()
+    refused = manager.post(
+        upload_url,
+        {"organization": stranger.pk, "store": "spotify", "file": _report_file("x.csv", content)},
+    )
+    assert refused.status_code == 200 and "organization" in refused.context["form"].errors
+    assert SalesReport.objects.count() == 1
