@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple, Protocol, TextIO
+from typing import Any, NamedTuple, Protocol, TextIO
 
 from royalties.choices import UsageType
 from royalties.currencies import is_currency
@@ -180,3 +180,26 @@ def cells(row: list[str], width: int) -> list[str]:
     if len(row) < width:
         raise LineError(f"expected {width} fields, found {len(row)}")
     return row
+
+
+def read_header(reader: Any, columns: dict[str, str]) -> tuple[list[str], dict[str, int]]:
+    """The header line and the positions of `columns` in it (csv reader of a layout)."""
+    header = next(reader, None)
+    if header is None:
+        raise ReportMalformed("The file is empty.")
+    return header, header_map(header, columns)
+
+
+def table_rows(
+    reader: Any, width: int, build: Callable[[int, list[str]], SaleRow]
+) -> Iterator[SaleRow | BadLine]:
+    """Every non-blank line after the header: `build(line number, cells)`, or the line as a
+    `BadLine` naming why it could not be read."""
+    for row in reader:
+        number = reader.line_num
+        if not any(row):
+            continue
+        try:
+            yield build(number, cells(row, width))
+        except LineError as exc:
+            yield BadLine(number, str(exc))

@@ -40,32 +40,24 @@ class DownloadStoreCsv:
         self, stream: TextIO, context: base.ParseContext
     ) -> Iterator[base.SaleRow | base.BadLine]:
         reader = csv.reader(stream)
-        header = next(reader, None)
-        if header is None:
-            raise base.ReportMalformed("The file is empty.")
-        col = base.header_map(header, COLUMNS)
-        width = len(header)
-        for row in reader:
-            number = reader.line_num
-            if not any(row):
-                continue
-            try:
-                base.cells(row, width)
-                isrc, upc = base.identifiers(row[col["isrc"]], row[col["upc"]])
-                units = base.quantity(row[col["quantity"]])
-                price = base.amount(row[col["price"]], field="customer price")
-                yield base.SaleRow(
-                    line_number=number,
-                    store=context.store,
-                    sale_month=base.month(row[col["date"]], ("%m/%d/%Y",)),
-                    territory=base.territory(row[col["territory"]]),
-                    isrc=isrc,
-                    upc=upc,
-                    usage_type=base.usage(row[col["usage_type"]], USAGE),
-                    quantity=units,
-                    gross=price * units,
-                    net=base.amount(row[col["net"]], field="net"),
-                    currency=base.currency(row[col["currency"]]),
-                )
-            except base.LineError as exc:
-                yield base.BadLine(number, str(exc))
+        header, col = base.read_header(reader, COLUMNS)
+
+        def build(number: int, row: list[str]) -> base.SaleRow:
+            isrc, upc = base.identifiers(row[col["isrc"]], row[col["upc"]])
+            units = base.quantity(row[col["quantity"]])
+            price = base.amount(row[col["price"]], field="customer price")
+            return base.SaleRow(
+                line_number=number,
+                store=context.store,
+                sale_month=base.month(row[col["date"]], ("%m/%d/%Y",)),
+                territory=base.territory(row[col["territory"]]),
+                isrc=isrc,
+                upc=upc,
+                usage_type=base.usage(row[col["usage_type"]], USAGE),
+                quantity=units,
+                gross=price * units,
+                net=base.amount(row[col["net"]], field="net"),
+                currency=base.currency(row[col["currency"]]),
+            )
+
+        yield from base.table_rows(reader, len(header), build)

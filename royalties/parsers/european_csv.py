@@ -38,10 +38,7 @@ class EuropeanCsv:
         self, stream: TextIO, context: base.ParseContext
     ) -> Iterator[base.SaleRow | base.BadLine]:
         reader = csv.reader(stream, delimiter=";")
-        header = next(reader, None)
-        if header is None:
-            raise base.ReportMalformed("The file is empty.")
-        col = base.header_map(header, COLUMNS)
+        header, col = base.read_header(reader, COLUMNS)
         amounts: dict[str, tuple[int, str]] = {}
         for index, title in enumerate(header):
             found = _AMOUNT_HEADER.match(title.strip())
@@ -55,26 +52,22 @@ class EuropeanCsv:
             currency = base.currency(amounts["netto"][1])
         except base.LineError as exc:
             raise base.ReportMalformed(str(exc)) from None
-        width = len(header)
-        for row in reader:
-            number = reader.line_num
-            if not any(row):
-                continue
-            try:
-                base.cells(row, width)
-                isrc, upc = base.identifiers(row[col["isrc"]], row[col["upc"]])
-                yield base.SaleRow(
-                    line_number=number,
-                    store=context.store,
-                    sale_month=base.month(row[col["date"]], ("%d.%m.%Y",)),
-                    territory=base.territory(row[col["territory"]]),
-                    isrc=isrc,
-                    upc=upc,
-                    usage_type=base.usage(row[col["usage_type"]], USAGE),
-                    quantity=base.quantity(row[col["quantity"]]),
-                    gross=base.amount(row[amounts["brutto"][0]], decimal_comma=True, field="gross"),
-                    net=base.amount(row[amounts["netto"][0]], decimal_comma=True, field="net"),
-                    currency=currency,
-                )
-            except base.LineError as exc:
-                yield base.BadLine(number, str(exc))
+        gross_at, net_at = amounts["brutto"][0], amounts["netto"][0]
+
+        def build(number: int, row: list[str]) -> base.SaleRow:
+            isrc, upc = base.identifiers(row[col["isrc"]], row[col["upc"]])
+            return base.SaleRow(
+                line_number=number,
+                store=context.store,
+                sale_month=base.month(row[col["date"]], ("%d.%m.%Y",)),
+                territory=base.territory(row[col["territory"]]),
+                isrc=isrc,
+                upc=upc,
+                usage_type=base.usage(row[col["usage_type"]], USAGE),
+                quantity=base.quantity(row[col["quantity"]]),
+                gross=base.amount(row[gross_at], decimal_comma=True, field="gross"),
+                net=base.amount(row[net_at], decimal_comma=True, field="net"),
+                currency=currency,
+            )
+
+        yield from base.table_rows(reader, len(header), build)

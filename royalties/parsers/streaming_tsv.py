@@ -39,30 +39,22 @@ class StreamingTsv:
         self, stream: TextIO, context: base.ParseContext
     ) -> Iterator[base.SaleRow | base.BadLine]:
         reader = csv.reader(stream, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = next(reader, None)
-        if header is None:
-            raise base.ReportMalformed("The file is empty.")
-        col = base.header_map(header, COLUMNS)
-        width = len(header)
-        for row in reader:
-            number = reader.line_num
-            if not any(row):
-                continue
-            try:
-                base.cells(row, width)
-                isrc, upc = base.identifiers(row[col["isrc"]], row[col["upc"]])
-                yield base.SaleRow(
-                    line_number=number,
-                    store=context.store,
-                    sale_month=base.month(row[col["period"]], ("%Y%m",)),
-                    territory=base.territory(row[col["territory"]]),
-                    isrc=isrc,
-                    upc=upc,
-                    usage_type=base.usage(row[col["usage_type"]], USAGE),
-                    quantity=base.quantity(row[col["quantity"]]),
-                    gross=base.amount(row[col["gross"]], field="gross"),
-                    net=base.amount(row[col["net"]], field="net"),
-                    currency=base.currency(row[col["currency"]]),
-                )
-            except base.LineError as exc:
-                yield base.BadLine(number, str(exc))
+        header, col = base.read_header(reader, COLUMNS)
+
+        def build(number: int, row: list[str]) -> base.SaleRow:
+            isrc, upc = base.identifiers(row[col["isrc"]], row[col["upc"]])
+            return base.SaleRow(
+                line_number=number,
+                store=context.store,
+                sale_month=base.month(row[col["period"]], ("%Y%m",)),
+                territory=base.territory(row[col["territory"]]),
+                isrc=isrc,
+                upc=upc,
+                usage_type=base.usage(row[col["usage_type"]], USAGE),
+                quantity=base.quantity(row[col["quantity"]]),
+                gross=base.amount(row[col["gross"]], field="gross"),
+                net=base.amount(row[col["net"]], field="net"),
+                currency=base.currency(row[col["currency"]]),
+            )
+
+        yield from base.table_rows(reader, len(header), build)
