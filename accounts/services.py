@@ -86,7 +86,17 @@ def _owner_count(organization: Organization) -> int:
     return Membership.objects.filter(organization=organization, role=Role.OWNER).count()
 
 
-def _check_may_touch_owner(*, actor: Membership, target_role: str, new_role: str | None) -> None:
+def membership_is_last_owner(membership: Membership) -> bool:
+    return membership.role == Role.OWNER and _owner_count(membership.organization) <= 1
+
+
+def _check_may_touch_owner(
+    *, actor: Membership | None, target_role: str, new_role: str | None
+) -> None:
+    # No actor: a platform superuser in the admin panel, who may touch owners (the last-owner
+    # rule still holds for them).
+    if actor is None:
+        return
     if actor.role != Role.OWNER and (target_role == Role.OWNER or new_role == Role.OWNER):
         raise PermissionDenied("Only an owner can grant or change the owner role.")
 
@@ -103,7 +113,9 @@ def member_invite(*, actor: Membership, email: str, role: str, full_name: str = 
 
 
 @transaction.atomic
-def member_change_role(*, actor: Membership, membership: Membership, role: str) -> Membership:
+def member_change_role(
+    *, actor: Membership | None, membership: Membership, role: str
+) -> Membership:
     # Lock the organization's owner rows so two demotions cannot both pass the last-owner check.
     list(
         Membership.objects.select_for_update().filter(
@@ -121,7 +133,7 @@ def member_change_role(*, actor: Membership, membership: Membership, role: str) 
 
 
 @transaction.atomic
-def member_remove(*, actor: Membership, membership: Membership) -> None:
+def member_remove(*, actor: Membership | None, membership: Membership) -> None:
     list(
         Membership.objects.select_for_update().filter(
             organization=membership.organization, role=Role.OWNER
