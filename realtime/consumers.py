@@ -20,13 +20,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from enterprise_suite import metrics
-from realtime.selectors import event_list, event_message
-from realtime.stream import hub
+from realtime.selectors import event_list
+from realtime.stream import REPLAY_LIMIT, event_frame, hub
 
 # Application close codes (4000-4999 are free for applications).
 CLOSE_UNAUTHENTICATED = 4401
 HEARTBEAT_SECONDS = 25
-REPLAY_LIMIT = 5000
 SENT_MEMORY = 10000
 
 
@@ -39,7 +38,7 @@ def _missed(
         after_id=after_id,
         release_ids=[uuid.UUID(r) for r in releases] if releases is not None else None,
     )
-    return [(event.id, json.dumps(event_message(event))) for event in events[:REPLAY_LIMIT]]
+    return [(event.id, event_frame(event).text) for event in events[:REPLAY_LIMIT]]
 
 
 class EventStreamConsumer(AsyncJsonWebsocketConsumer):
@@ -178,13 +177,6 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             self.buffered.append((event_id, text))
             return
         await self._send_event(event_id, text)
-
-    async def stream_catch_up(self, after_id: int) -> None:
-        """The hub lost its subscription for a while: send what was committed meanwhile
-        (after the newest event this connection or the hub had seen)."""
-        after = max(self.last_sent, after_id)
-        if after and not self.replaying:
-            await self._replay(after)
 
     async def _send_event(self, event_id: int, text: str) -> None:
         if event_id in self.sent_ids:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import structlog
+from channels.db import database_sync_to_async
 from django.conf import settings
 
 from enterprise_suite.redis_client import shared_redis
@@ -42,16 +43,16 @@ if TYPE_CHECKING:
 logger = structlog.get_logger(__name__)
 
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
+REPLAY_LIMIT = 5000  # events read from the outbox at most, per replay or catch-up
 SUBSCRIBE_WAIT_SECONDS = 5.0
 HUB_CLIENT_NAME = "es-event-hub"  # in CLIENT LIST, so operators (and tests) can find it
 
 
 class StreamMember(Protocol):
-    """What the hub needs of a connection (the consumer)."""
+    """What the hub needs of a connection (the consumer): it filters by its subscription,
+    buffers while it replays, and drops an event id it has already sent."""
 
     async def stream_event(self, event_id: int, release_id: str | None, text: str) -> None: ...
-
-    async def stream_catch_up(self, after_id: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -69,15 +70,23 @@ def channel_prefix() -> str:
     return f"{settings.EVENT_STREAM_PREFIX}:{database}:events:"
 
 
-def encode(event: Event) -> tuple[str, bytes]:
-    """The Redis channel and payload of an event; the JSON is the client's frame, as is."""
+def event_frame(event: Event) -> StreamFrame:
+    """The client's frame of an event (the same text live, replayed or caught up)."""
     from realtime.selectors import event_message
 
-    text = json.dumps(event_message(event), separators=(",", ":"))
-    release = str(event.release_id) if event.release_id else "-"
+    return StreamFrame(
+        organization_id=str(event.organization_id),
+        event_id=event.id,
+        release_id=str(event.release_id) if event.release_id else None,
+        text=json.dumps(event_message(event), separators=(",", ":")),
+    )
+
+
+def encode(frame: StreamFrame) -> tuple[str, bytes]:
+    """The Redis channel and payload of a frame."""
     return (
-        f"{channel_prefix()}{event.organization_id}",
-        f"{event.id}\t{release}\t{text}".encode(),
+        f"{channel_prefix()}{frame.organization_id}",
+        f"{frame.event_id}\t{frame.release_id or '-'}\t{frame.text}".encode(),
     )
 
 
@@ -94,21 +103,24 @@ def decode(channel: str, payload: bytes) -> StreamFrame:
 # --- Publishing (any process, sync) ---------------------------------------------------------
 
 
+def _send(frame: StreamFrame) -> None:
+    if settings.REDIS_URL:
+        shared_redis().publish(*encode(frame))
+    else:
+        _local_dispatch(frame)
+
+
 def stream_publish(event: Event) -> bool:
     """Push a committed event to every process's connections. False if it could not be sent
     now (it is then marked pending and sent again later)."""
     from realtime.models import Event
 
-    channel, payload = encode(event)
-    if not settings.REDIS_URL:
-        _local_dispatch(decode(channel, payload))
-        return True
     if _pending_flag.is_set():  # older events wait: they go first, in order
         _pending_flag.clear()
         stream_publish_pending()
     if not _pending_flag.is_set():
         try:
-            shared_redis().publish(channel, payload)
+            _send(event_frame(event))
             return True
         except Exception:  # Redis down: the outbox keeps it, the pending job sends it later
             logger.warning("event_stream_publish_failed", event_id=event.pk, exc_info=True)
@@ -124,21 +136,33 @@ def stream_publish_pending(limit: int = 1000) -> int:
     """Publish again the events whose live fan-out failed, oldest first; returns how many."""
     from realtime.models import Event
 
-    sent = 0
+    sent: list[int] = []
     for event in Event.objects.filter(stream_pending=True).order_by("id")[:limit]:
-        channel, payload = encode(event)
         try:
-            if settings.REDIS_URL:
-                shared_redis().publish(channel, payload)
-            else:
-                _local_dispatch(decode(channel, payload))
+            _send(event_frame(event))
         except Exception:
             logger.warning("event_stream_republish_failed", event_id=event.pk, exc_info=True)
             _pending_flag.set()
             break
-        Event.objects.filter(pk=event.pk).update(stream_pending=False)
-        sent += 1
-    return sent
+        sent.append(event.pk)
+    if sent:
+        Event.objects.filter(pk__in=sent).update(stream_pending=False)
+    return len(sent)
+
+
+@database_sync_to_async
+def _frames_after(organization_id: str, after_id: int) -> list[StreamFrame]:
+    from realtime.selectors import event_list
+
+    events = event_list(organization_id=uuid.UUID(organization_id), after_id=after_id)
+    return [event_frame(event) for event in events[:REPLAY_LIMIT]]
+
+
+@database_sync_to_async
+def _newest_event_id() -> int:
+    from realtime.models import Event
+
+    return Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 # --- Receiving (the ASGI server's event loop) -----------------------------------------------
@@ -225,9 +249,11 @@ class EventHub:
             try:
                 async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.psubscribe(pattern)
-                    self.ready.set()
                     if lost:  # events may have been published while we were away
-                        await self._catch_up_all(self.last_event_id)
+                        await self._catch_up(self.last_event_id)
+                    elif not self.last_event_id:  # where a later catch-up would start
+                        self.last_event_id = await _newest_event_id()
+                    self.ready.set()
                     failures = 0
                     async for message in pubsub.listen():
                         if message["type"] != "pmessage":
@@ -252,10 +278,15 @@ class EventHub:
             finally:
                 await client.aclose()
 
-    async def _catch_up_all(self, after_id: int) -> None:
-        for members in list(self.members.values()):
-            for member in tuple(members):
-                try:
-                    await member.stream_catch_up(after_id)
-                except Exception:
-                    logger.warning("event_stream_catch_up_failed", exc_info=True)
+    async def _catch_up(self, after_id: int) -> None:
+        """Read each organization's missed events from the outbox once and dispatch them as
+        if they had arrived live (connections drop what they already sent)."""
+        for organization_id in list(self.members):
+            try:
+                frames = await _frames_after(organization_id, after_id)
+            except Exception:
+                logger.warning("event_stream_catch_up_failed", exc_info=True)
+                continue
+            for frame in frames:
+                self.last_event_id = max(self.last_event_id, frame.event_id)
+                await self._dispatch(frame)

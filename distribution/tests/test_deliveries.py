@@ -489,9 +489,6 @@ class _Recorder:
     async def stream_event(self, event_id: int, release_id: str | None, text: str) -> None:
         self.frames.append(json.loads(text))
 
-    async def stream_catch_up(self, after_id: int) -> None:
-        pass
-
 
 @pytest.mark.django_db(transaction=True)
 def test_live_stream_sees_the_release_status_before_its_deliveries_move(
