@@ -11,14 +11,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import structlog
 from django.db import transaction
 
 from enterprise_suite import metrics
 from realtime.models import Event
 from realtime.webhooks import webhook_deliveries_create
-
-logger = structlog.get_logger(__name__)
 
 
 def _after_commit(event: Event, webhook_delivery_ids: list[uuid.UUID]) -> None:
@@ -30,6 +27,7 @@ def _after_commit(event: Event, webhook_delivery_ids: list[uuid.UUID]) -> None:
     from realtime.stream import stream_publish
     from realtime.webhooks import webhook_deliveries_enqueue
 
+    metrics.event_published(type=event.type)
     if webhook_delivery_ids:
         webhook_deliveries_enqueue(webhook_delivery_ids)
     stream_publish(event)
@@ -57,6 +55,5 @@ def publish(
     # The webhook outbox rows commit with the event (and the change), so a crash or a Redis
     # outage between commit and the after-commit hook loses no webhook.
     delivery_ids = [delivery.pk for delivery in webhook_deliveries_create(event=event)]
-    metrics.event_published(type=type)
     transaction.on_commit(lambda: _after_commit(event, delivery_ids))
     return event
