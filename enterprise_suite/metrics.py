@@ -149,7 +149,8 @@ def readiness_checked(*, check: str, ok: bool) -> None:
 
 
 def royalties_lines_imported(*, layout: str, outcome: str, count: int = 1) -> None:
-    ROYALTIES_IMPORT_LINES.labels(layout=layout, outcome=outcome).inc(count)
+    # Inside the import's transaction: a rolled-back (and rerun) import must not count twice.
+    _after_commit(lambda: ROYALTIES_IMPORT_LINES.labels(layout=layout, outcome=outcome).inc(count))
 
 
 # --- Celery queue depth ------------------------------------------------------------------------

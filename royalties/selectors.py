@@ -89,6 +89,7 @@ def statement_line_trace(line: StatementLine) -> QuerySet[SalesLine]:
     """The report lines a statement line comes from: the sales of its period with the same
     track (or, for release-level sales, release and no track), store and territory."""
     lines = SalesLine.objects.filter(
+        organization_id=line.statement.organization_id,  # the index leads with it
         period_id=line.statement.period_id,
         release_id=line.release_id,
         store=line.store,

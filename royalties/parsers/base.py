@@ -20,6 +20,8 @@ from royalties.currencies import is_currency
 
 MAX_INTEGER_DIGITS = 10  # LINE_AMOUNT: 20 digits, 10 of them decimal places
 MAX_DECIMAL_PLACES = 10
+MAX_QUANTITY_DIGITS = 18  # fits a bigint
+MAX_STORE_LENGTH = 50  # SalesLine.store
 _ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
 _UPC = re.compile(r"^\d{12,14}$")
 _TERRITORY = re.compile(r"^[A-Z]{2}$")
@@ -88,12 +90,12 @@ def amount(value: str, *, decimal_comma: bool = False, field: str = "amount") ->
         raise LineError(f"{field}: '{value}' is not a number") from None
     if not number.is_finite():
         raise LineError(f"{field}: '{value}' is not a number")
-    _sign, digits, exponent = number.as_tuple()
+    exponent = number.as_tuple().exponent
     assert isinstance(exponent, int)
     places = max(0, -exponent)
     if places > MAX_DECIMAL_PLACES:
         raise LineError(f"{field}: more than {MAX_DECIMAL_PLACES} decimal places")
-    if len(digits) - places > MAX_INTEGER_DIGITS:
+    if number and number.adjusted() + 1 > MAX_INTEGER_DIGITS:  # 1E+15 has 16 integer digits
         raise LineError(f"{field}: too large")
     return number
 
@@ -102,7 +104,24 @@ def quantity(value: str) -> int:
     text = value.strip()
     if not text.lstrip("-").isdigit():
         raise LineError(f"quantity: '{value}' is not a whole number")
+    if len(text.lstrip("-")) > MAX_QUANTITY_DIGITS:  # the column is a bigint
+        raise LineError("quantity: too large")
     return int(text)
+
+
+def store(value: str, default: str) -> str:
+    name = value.strip() or default
+    if len(name) > MAX_STORE_LENGTH:
+        raise LineError(f"store: longer than {MAX_STORE_LENGTH} characters")
+    return name
+
+
+def product(price: Decimal, units: int, *, field: str) -> Decimal:
+    """price x units, refused if it no longer fits an amount column."""
+    total = price * units
+    if total and total.adjusted() + 1 > MAX_INTEGER_DIGITS:
+        raise LineError(f"{field}: too large")
+    return total
 
 
 # The same few territories, currencies and usage types, and a catalog's worth of identifiers,

@@ -50,7 +50,7 @@ class CanonicalCsv:
                 isrc, upc = base.identifiers(row[i_isrc], row[i_upc])
                 yield Row(
                     number,
-                    row[i_store].strip() or context.store,
+                    base.store(row[i_store], context.store),
                     base.month(row[i_period], formats),
                     base.territory(row[i_territory]),
                     isrc,

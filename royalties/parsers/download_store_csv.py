@@ -55,7 +55,7 @@ class DownloadStoreCsv:
                 upc=upc,
                 usage_type=base.usage(row[col["usage_type"]], USAGE),
                 quantity=units,
-                gross=price * units,
+                gross=base.product(price, units, field="gross"),
                 net=base.amount(row[col["net"]], field="net"),
                 currency=base.currency(row[col["currency"]]),
             )

@@ -59,7 +59,9 @@ def period_end(period: AccountingPeriod) -> dt.date:
 def period_groups(period: AccountingPeriod) -> dict[GroupKey, Group]:
     """The period's matched sales, converted exactly and grouped by statement line."""
     rows = list(
-        SalesLine.objects.filter(period=period, release_id__isnull=False)
+        SalesLine.objects.filter(
+            organization_id=period.organization_id, period=period, release_id__isnull=False
+        )
         .values("track_id", "release_id", "store", "territory", "currency", "sale_month")
         .annotate(net=Sum("net"), quantity=Sum("quantity"), lines=Count("id"))
         .order_by()

@@ -90,7 +90,7 @@ def test_european_layout_reads_the_currency_from_the_headers(catalog, import_fil
 def test_malformed_lines_are_reported_with_numbers_and_the_rest_imports(catalog, import_file):
     content = files.canonical(sales(catalog)).decode()
     content += "teststore,2026-03,DE,NOTANISRC,,stream,1,1,1,EUR\n"
-    content += "teststore,2026-13,DE,,,stream,1,1,1,EUR\n"
+    content += f"teststore,2026-13,DE,{catalog.track_a.isrc},,stream,1,1,1,EUR\n"
     content += f"teststore,2026-03,DE,{catalog.track_a.isrc},,stream,ten,1,1,EUR\n"
     content += f"teststore,2026-03,DE,{catalog.track_a.isrc},,stream,1,1,1.00000000001,EUR\n"
     content += "too,few\n"
@@ -101,7 +101,7 @@ def test_malformed_lines_are_reported_with_numbers_and_the_rest_imports(catalog,
     by_line = {e["line"]: e["reason"] for e in report.errors}
     assert set(by_line) == {5, 6, 7, 8, 9}
     assert "isrc" in by_line[5]
-    assert "date" in by_line[6] or "ISRC nor a UPC" in by_line[6]
+    assert "date" in by_line[6]
     assert "quantity" in by_line[7]
     assert "decimal places" in by_line[8]
     assert "fields" in by_line[9]
@@ -264,3 +264,40 @@ def test_a_upc_matches_in_its_twelve_and_thirteen_digit_forms(catalog, import_fi
     lines = list(SalesLine.objects.filter(report=report).order_by("line_number"))
     assert [line.release_id for line in lines] == [catalog.release.pk, catalog.release.pk, None]
     assert report.lines_matched == 2
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("teststore,2026-03,DE,{isrc},,stream,1,1E+15,1,EUR", "gross: too large"),
+        ("teststore,2026-03,DE,{isrc},,stream,1,1,12345678901.5,EUR", "net: too large"),
+        (
+            "teststore,2026-03,DE,{isrc},,stream,1234567890123456789012,1,1,EUR",
+            "quantity: too large",
+        ),
+        ("{long_store},2026-03,DE,{isrc},,stream,1,1,1,EUR", "store: longer than 50"),
+    ],
+    ids=["exponent", "integer-digits", "quantity", "store"],
+)
+def test_values_too_large_for_their_columns_are_bad_lines(catalog, import_file, line, reason):
+    """Not a failed import: the database would refuse them, so the parser does, by line."""
+    content = files.canonical(sales(catalog)).decode()
+    content += line.format(isrc=catalog.track_a.isrc, long_store="s" * 51) + "\n"
+    report = import_file(catalog.organization, content.encode())
+    assert report.status == ReportStatus.IMPORTED
+    assert report.lines_bad == 1 and report.lines_loaded == report.lines_total - 1
+    assert reason in report.errors[0]["reason"]
+
+
+def test_download_store_gross_too_large_is_a_bad_line(catalog, import_file):
+    content = files.download_store_csv(
+        [
+            Sale(catalog.track_a.isrc, "", "US", "download", 2, "1.98", "1.40"),
+            # 1,000,000 units at 100,000 each: 10^11, more than an amount column holds
+            Sale(catalog.track_a.isrc, "", "US", "download", 1_000_000, "100000000000", "1"),
+        ]
+    )
+    report = import_file(catalog.organization, content, store="itunes")
+    assert report.status == ReportStatus.IMPORTED
+    assert report.lines_bad == 1
+    assert "gross: too large" in report.errors[0]["reason"]
