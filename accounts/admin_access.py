@@ -16,7 +16,7 @@ from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
-from accounts.models import Membership
+from accounts.models import Membership, Organization
 from accounts.roles import Capability, role_allows
 
 
@@ -88,7 +88,13 @@ class OrganizationRoleAdmin(admin.ModelAdmin[Any]):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return admin_allows(request, self.view_capability, self._organization_of(obj))
 
+    def is_frozen(self, obj: Any) -> bool:
+        """Whether `obj` may not change at all now (e.g. a release in review)."""
+        return False
+
     def _may_write(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and self.is_frozen(obj):
+            return False
         if self.write_capability is None:
             return _staff(request) and bool(request.user.is_superuser)
         return admin_allows(request, self.write_capability, self._organization_of(obj))
@@ -103,14 +109,28 @@ class OrganizationRoleAdmin(admin.ModelAdmin[Any]):
         return self._may_write(request, obj)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        # New objects can only be put in an organization where the user may write.
-        if db_field.name == "organization" and self.write_capability is not None:
-            organizations = admin_organization_ids(request, self.write_capability)
-            if organizations is not None:
-                kwargs["queryset"] = db_field.remote_field.model.objects.filter(
-                    pk__in=organizations
-                )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(
+            db_field, request, **_scoped_choices(db_field, request, self.write_capability, kwargs)
+        )
+
+
+def _scoped_choices(
+    db_field: Any, request: HttpRequest, capability: Capability | None, kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """A foreign key's choices limited to the organizations where the user may write: the
+    organization itself, or any object that belongs to one (a release, a label, an artist).
+    Django offers and accepts every row otherwise, another organization's too."""
+    if capability is None:
+        return kwargs
+    organizations = admin_organization_ids(request, capability)
+    if organizations is None:
+        return kwargs
+    related = db_field.remote_field.model
+    if related is Organization:
+        kwargs["queryset"] = related.objects.filter(pk__in=organizations)
+    elif any(field.name == "organization" for field in related._meta.fields):
+        kwargs["queryset"] = related.objects.filter(organization_id__in=organizations)
+    return kwargs
 
 
 class OrganizationRoleInline(admin.options.InlineModelAdmin[Any, Any]):
@@ -128,10 +148,21 @@ class OrganizationRoleInline(admin.options.InlineModelAdmin[Any, Any]):
             return obj.pk
         return getattr(obj, f"{self.parent_organization_field}_id", None)
 
+    def is_frozen(self, parent: Any) -> bool:
+        """Whether the parent object may not change at all now."""
+        return False
+
     def _may_write(self, request: HttpRequest, obj: Any) -> bool:
+        if obj is not None and self.is_frozen(obj):
+            return False
         if self.write_capability is None:
             return _staff(request) and bool(request.user.is_superuser)
         return admin_allows(request, self.write_capability, self._organization_of(obj))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        return super().formfield_for_foreignkey(
+            db_field, request, **_scoped_choices(db_field, request, self.write_capability, kwargs)
+        )
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return admin_allows(request, self.view_capability, self._organization_of(obj))

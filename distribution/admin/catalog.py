@@ -1,19 +1,36 @@
+from typing import Any
+
 from django.contrib import admin
 
 from accounts.admin_access import ORGANIZATION_FILTER, OrganizationRoleAdmin, OrganizationRoleInline
 from distribution.admin.release_page import ReleaseDeliveryActions
 from distribution.models import Artist, Label, Release, ReleaseContributor, Track, TrackContributor
+from distribution.services.review import EDITABLE
+
+
+class FrozenWithReleaseMixin:
+    """Submitted, approved and delivered releases are frozen (as over the API): their page,
+    tracks and credits become read-only until the release is a draft again."""
+
+    release_path: tuple[str, ...] = ()  # from the object to its release
+
+    def is_frozen(self, obj: Any) -> bool:
+        for name in self.release_path:
+            obj = getattr(obj, name)
+        return obj.status not in EDITABLE
 
 
 class ReleaseContributorInline(
-    OrganizationRoleInline, admin.TabularInline[ReleaseContributor, Release]
+    FrozenWithReleaseMixin, OrganizationRoleInline, admin.TabularInline[ReleaseContributor, Release]
 ):
     model = ReleaseContributor
     extra = 0
     autocomplete_fields = ["artist"]
 
 
-class TrackInline(OrganizationRoleInline, admin.TabularInline[Track, Release]):
+class TrackInline(
+    FrozenWithReleaseMixin, OrganizationRoleInline, admin.TabularInline[Track, Release]
+):
     model = Track
     extra = 0
     fields = [
@@ -28,7 +45,10 @@ class TrackInline(OrganizationRoleInline, admin.TabularInline[Track, Release]):
     show_change_link = True
 
 
-class TrackContributorInline(OrganizationRoleInline, admin.TabularInline[TrackContributor, Track]):
+class TrackContributorInline(
+    FrozenWithReleaseMixin, OrganizationRoleInline, admin.TabularInline[TrackContributor, Track]
+):
+    release_path = ("release",)
     model = TrackContributor
     extra = 0
     autocomplete_fields = ["artist"]
@@ -49,7 +69,7 @@ class ArtistAdmin(OrganizationRoleAdmin):
 
 
 @admin.register(Release)
-class ReleaseAdmin(ReleaseDeliveryActions, OrganizationRoleAdmin):
+class ReleaseAdmin(ReleaseDeliveryActions, FrozenWithReleaseMixin, OrganizationRoleAdmin):
     list_display = [
         "title",
         "version",
@@ -86,7 +106,8 @@ class ReleaseAdmin(ReleaseDeliveryActions, OrganizationRoleAdmin):
 
 
 @admin.register(Track)
-class TrackAdmin(OrganizationRoleAdmin):
+class TrackAdmin(FrozenWithReleaseMixin, OrganizationRoleAdmin):
+    release_path = ("release",)
     list_display = [
         "title",
         "version",

@@ -335,3 +335,61 @@ def test_monitor_lists_deliveries_with_their_last_event(
     assert row.startswith(f'<tr id="delivery-{failed.pk}"') and 'data-status="failed"' in row
     assert "Connection refused" in row
     assert 'id="es-monitor-link"' in client.get("/admin/distribution/delivery/").content.decode()
+
+
+def _track_form(track: Any, **changes: Any) -> dict[str, Any]:
+    data = {
+        "organization": str(track.organization_id),
+        "release": str(track.release_id),
+        "disc_number": track.disc_number,
+        "track_number": track.track_number,
+        "title": track.title,
+        "version": track.version,
+        "isrc": track.isrc,
+        "duration_seconds": track.duration_seconds or "",
+        "parental_warning": track.parental_warning,
+        "language": track.language or "",
+        "contributors-TOTAL_FORMS": "0",
+        "contributors-INITIAL_FORMS": "0",
+        "contributors-MIN_NUM_FORMS": "0",
+        "contributors-MAX_NUM_FORMS": "1000",
+    }
+    return {**data, **changes}
+
+
+def test_foreign_keys_only_accept_the_users_own_organizations(client: Client) -> None:
+    mine, theirs = OrganizationFactory(), OrganizationFactory()
+    _staff(client, mine, "manager")
+    track = submittable_release(mine).tracks.first()
+    foreign_release = submittable_release(theirs)
+    response = client.post(
+        f"/admin/distribution/track/{track.pk}/change/",
+        _track_form(track, release=str(foreign_release.pk)),
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "release" in response.context["adminform"].form.errors
+    track.refresh_from_db()
+    assert track.release.organization_id == mine.pk
+
+
+def test_submitted_releases_and_their_tracks_are_read_only(client: Client) -> None:
+    organization = OrganizationFactory()
+    _staff(client, organization, "manager")
+    release = _submitted(organization, "Frozen")
+    track = release.tracks.first()
+    response = client.post(
+        f"/admin/distribution/track/{track.pk}/change/", _track_form(track, title="Changed")
+    )
+    assert response.status_code == 403
+    track.refresh_from_db()
+    assert track.title != "Changed"
+    page = client.get(f"{RELEASES}{release.pk}/change/").content.decode()
+    assert 'name="title"' not in page  # shown, not editable
+    # A draft again (rejected, then edited over the API): editable here too.
+    Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.DRAFT)
+    response = client.post(
+        f"/admin/distribution/track/{track.pk}/change/", _track_form(track, title="Changed")
+    )
+    assert response.status_code == 302
+    track.refresh_from_db()
+    assert track.title == "Changed"
