@@ -161,10 +161,25 @@ def test_staff_see_their_own_organizations_webhooks_by_role(client: Client) -> N
     own_delivery = WebhookDelivery.objects.get(organization=mine)
     other_delivery = WebhookDelivery.objects.get(organization=theirs)
 
+    from django.utils import timezone
+
+    from realtime.models import WebhookAttempt
+
+    WebhookAttempt.objects.create(
+        delivery=own_delivery,
+        started_at=timezone.now(),
+        succeeded=False,
+        status_code=502,
+        error="HTTP 502",
+    )
     viewer = _staff_member(client, mine, "viewer")
     assert viewer.get("/admin/realtime/webhookendpoint/").status_code == 403
     listing = viewer.get(DELIVERIES_URL).content.decode()
     assert str(own_delivery.event) in listing and "theirs.example.com" not in listing
+    assert theirs.name not in listing  # not even in the organization filter
+    assert "replay_selected" not in listing  # the action is not offered to a viewer
+    page = viewer.get(f"{DELIVERIES_URL}{own_delivery.pk}/change/").content.decode()
+    assert "HTTP 502" in page  # the attempts are shown to every member
     assert viewer.get(f"{DELIVERIES_URL}{other_delivery.pk}/change/").status_code == 302
     WebhookDelivery.objects.filter(pk=own_delivery.pk).update(status=WebhookDeliveryStatus.FAILED)
     viewer.post(
@@ -176,3 +191,42 @@ def test_staff_see_their_own_organizations_webhooks_by_role(client: Client) -> N
     owner = _staff_member(Client(), mine, "owner")
     endpoints = owner.get("/admin/realtime/webhookendpoint/").content.decode()
     assert "mine.example.com" in endpoints and "theirs.example.com" not in endpoints
+
+
+def test_re_enabling_an_endpoint_in_the_admin_resets_its_failure_count(
+    client: Client, settings: Any
+) -> None:
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True  # no DNS here: the URL check is skipped
+    organization = OrganizationFactory()
+    endpoint = WebhookEndpoint.objects.create(
+        organization=organization,
+        url="https://hooks.example.com/x",
+        secret=webhook_secret_generate(),
+        is_active=False,
+        consecutive_failures=20,
+        disabled_reason="20 deliveries in a row failed.",
+    )
+    owner = _staff_member(client, organization, "owner")
+    response = owner.post(
+        f"/admin/realtime/webhookendpoint/{endpoint.pk}/change/",
+        {
+            "organization": organization.pk,
+            "url": endpoint.url,
+            "event_types": "[]",
+            "description": "",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.is_active
+    assert endpoint.consecutive_failures == 0 and endpoint.disabled_reason == ""
+    # The delivery log cannot be deleted, even by an owner.
+    publish(
+        organization_id=organization.pk,
+        type="release.updated",
+        subject_type="release",
+        subject_id=uuid.uuid4(),
+    )
+    delivery = WebhookDelivery.objects.get()
+    assert owner.get(f"{DELIVERIES_URL}{delivery.pk}/delete/").status_code == 403
