@@ -51,6 +51,9 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
+OPERATOR_ONLY_FIELDS = ["slug", "isrc_prefix", "isrc_designation_year", "isrc_next_designation"]
+
+
 @admin.register(Organization)
 class OrganizationAdmin(OrganizationRoleAdmin):
     """Members see their organizations; owners and admins change them; only superusers
@@ -70,6 +73,16 @@ class OrganizationAdmin(OrganizationRoleAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # What the API's organization_update does not let owners change either: the slug
+        # (in URLs and commands) and the ISRC allocation (moving it back duplicates ISRCs).
+        if obj is not None and not request.user.is_superuser:
+            return [*super().get_readonly_fields(request, obj), *OPERATOR_ONLY_FIELDS]
+        return super().get_readonly_fields(request, obj)
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return {} if obj is not None else super().get_prepopulated_fields(request, obj)
 
 
 class MembershipAdminForm(forms.ModelForm[Membership]):

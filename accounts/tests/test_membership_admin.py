@@ -73,3 +73,33 @@ def test_the_organization_page_lists_members_read_only(superuser: Client) -> Non
     body = page.content.decode()
     assert owner.user.email in body
     assert 'name="memberships-0-role"' not in body
+
+
+def test_owners_cannot_change_the_slug_or_the_isrc_allocation(client: Client) -> None:
+    organization = OrganizationFactory()
+    owner = MembershipFactory(organization=organization, role="owner")
+    User.objects.filter(pk=owner.user_id).update(is_staff=True)
+    client.force_login(owner.user)
+    before = (organization.slug, organization.isrc_next_designation)
+    response = client.post(
+        f"/admin/accounts/organization/{organization.pk}/change/",
+        {
+            "name": "Renamed",
+            "slug": "hijacked",
+            "default_currency": "USD",
+            "release_lead_days": 7,
+            "isrc_prefix": "XXZZZ",
+            "isrc_designation_year": 2020,
+            "isrc_next_designation": 1,
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "1",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+            "memberships-0-id": str(owner.pk),
+            "memberships-0-organization": str(organization.pk),
+        },
+    )
+    assert response.status_code == 302
+    organization.refresh_from_db()
+    assert organization.name == "Renamed"
+    assert (organization.slug, organization.isrc_next_designation) == before
