@@ -22,6 +22,7 @@ from typing import Any, cast
 import structlog
 from django.conf import settings
 from django.db import transaction
+from kombu.exceptions import ChannelError
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -174,7 +175,7 @@ def queue_depths(queues: Iterable[str] | None = None) -> dict[str, int]:
         for queue in queues if queues is not None else monitored_queues():
             try:
                 _, depths[queue], _ = channel.queue_declare(queue=queue, passive=True)
-            except Exception:  # a queue nobody declared yet is empty
+            except ChannelError:  # a queue nobody declared yet (or an empty one) holds nothing
                 depths[queue] = 0
     return depths
 

@@ -23,7 +23,7 @@ logger = structlog.get_logger("enterprise_suite.request")
 
 HEADER = "X-Request-ID"
 TASK_HEADER = "request_id"
-_VALID = re.compile(r"^[A-Za-z0-9._:=;-]{1,128}$")
+_VALID = re.compile(r"[A-Za-z0-9._:=;-]{1,128}")
 # Probes and scrapes would drown the log: they are logged at debug level only.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -31,7 +31,7 @@ QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 def _incoming_id(request: HttpRequest) -> str:
     for header in (HEADER, "X-Amzn-Trace-Id"):
         value = request.headers.get(header, "")
-        if _VALID.match(value):
+        if _VALID.fullmatch(value):  # match() would let "id\n" through, into a header
             return value
     return uuid.uuid4().hex
 

@@ -143,10 +143,37 @@ def test_failed_webhook_attempts_and_abandoned_deliveries_count(
     assert _value("es_webhook_deliveries_abandoned_total") == abandoned + 1
 
 
-def test_royalties_import_lines_counter_exists_for_the_importer() -> None:
-    before = _value("royalties_import_lines_total", layout="spotify", outcome="matched")
-    metrics.royalties_lines_imported(layout="spotify", outcome="matched", count=3)
-    assert _value("royalties_import_lines_total", layout="spotify", outcome="matched") == before + 3
+@pytest.mark.django_db
+def test_royalties_import_lines_count_only_once_the_import_commits(
+    django_capture_on_commit_callbacks: Any, tmp_path: Path
+) -> None:
+    from accounts.tests.factories import OrganizationFactory
+    from royalties.services.reports import sales_report_import, sales_report_upload_path_file
+
+    organization = OrganizationFactory()
+
+    def imported(name: str, lines: int, *, commits: bool) -> None:
+        rows = [f"spotify,2026-03,DE,USXYZ26{n:05d},,stream,3,1,0.25,EUR" for n in range(lines)]
+        path = tmp_path / name
+        path.write_text(
+            "store,period,territory,isrc,upc,usage_type,quantity,gross,net,currency\n"
+            + "\n".join(rows)
+            + "\n"
+        )
+        report = sales_report_upload_path_file(
+            organization=organization, path=path, store_code="spotify", enqueue=False
+        )
+        with django_capture_on_commit_callbacks(execute=commits):
+            sales_report_import(report_id=report.pk)
+
+    def loaded() -> float:
+        return _value("royalties_import_lines_total", layout="canonical", outcome="loaded")
+
+    before = loaded()
+    imported("rolled-back.csv", 3, commits=False)  # its transaction never commits
+    assert loaded() == before
+    imported("committed.csv", 2, commits=True)
+    assert loaded() == before + 2
 
 
 def test_readyz_sets_the_readiness_gauge(client: Any, settings: Any) -> None:
@@ -192,3 +219,25 @@ def test_queue_depth_is_read_from_the_broker_and_published_to_cloudwatch(
     finally:
         with app.connection_for_write() as connection:
             connection.default_channel.queue_purge(queue)
+
+
+@pytest.mark.services
+def test_an_unreachable_broker_is_no_sample_not_an_empty_queue(settings: Any) -> None:
+    """Reporting 0 would tell the autoscaler the backlog is gone and shrink the workers."""
+    from enterprise_suite.celery import app
+
+    app.conf.task_always_eager = False  # the autouse fixture restores it
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    broker = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        with pytest.raises(Exception, match=r"(?i)connect|refused"):
+            metrics.queue_depths(["default"])
+        samples = [
+            sample
+            for family in metrics.QueueDepthCollector().collect()
+            for sample in family.samples
+        ]
+        assert samples == []
+    finally:
+        app.conf.broker_url = broker

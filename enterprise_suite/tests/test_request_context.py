@@ -37,7 +37,7 @@ def test_the_callers_request_id_is_echoed_and_logged(
     assert structlog.contextvars.get_contextvars() == {}  # nothing leaks to the next request
 
 
-@pytest.mark.parametrize("bad", ["has spaces", "x" * 129, "semi;colon\nnewline"])
+@pytest.mark.parametrize("bad", ["has spaces", "x" * 129, "semi;colon\nnewline", "trailing\n"])
 @pytest.mark.django_db
 def test_an_unusable_request_id_is_replaced(client: Any, bad: str) -> None:
     response = client.get("/healthz", HTTP_X_REQUEST_ID=bad)
