@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from celery import signals
 from django.http import HttpRequest, HttpResponse
 
@@ -37,28 +38,55 @@ def _incoming_id(request: HttpRequest) -> str:
 
 
 class RequestIdMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    """Binds the request id for the request's logs and tasks, echoes it, logs the request.
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = _incoming_id(request)
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.monotonic()
+    Sync and async: as the only sync-only middleware it would make Django hop from daphne's
+    event loop to a thread and back on every request.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        started = self._begin(request)
         try:
-            response = self.get_response(request)
-            response[HEADER] = request_id
-            log = logger.debug if request.path in QUIET_PATHS else logger.info
-            log(
-                "request",
-                method=request.method,
-                path=request.path,
-                status=response.status_code,
-                duration_ms=round((time.monotonic() - started) * 1000, 1),
-            )
-            return response
+            return self._finish(request, self.get_response(request), started)
         finally:
             structlog.contextvars.clear_contextvars()
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        started = self._begin(request)
+        try:
+            return self._finish(request, await self.get_response(request), started)
+        finally:
+            structlog.contextvars.clear_contextvars()
+
+    @staticmethod
+    def _begin(request: HttpRequest) -> float:
+        request.request_id = _incoming_id(request)  # type: ignore[attr-defined]
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request.request_id)  # type: ignore[attr-defined]
+        return time.monotonic()
+
+    @staticmethod
+    def _finish(request: HttpRequest, response: HttpResponse, started: float) -> HttpResponse:
+        response[HEADER] = request.request_id  # type: ignore[attr-defined]
+        log = logger.debug if request.path in QUIET_PATHS else logger.info
+        log(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            duration_ms=round((time.monotonic() - started) * 1000, 1),
+        )
+        return response
 
 
 def current_request_id() -> str | None:

@@ -131,3 +131,29 @@ def test_a_request_id_follows_an_api_request_into_the_task_it_enqueues(
     assert finished, celery_worker_process.log()
     assert finished[-1]["request_id"] == "upload-7f3a"
     assert finished[-1]["state"] == "SUCCESS"
+
+
+@pytest.mark.services
+@pytest.mark.slow
+def test_the_request_id_is_echoed_by_the_asgi_server(daphne_server: RunningProcess) -> None:
+    """The async path (the middleware runs on daphne's event loop, without a thread hop)."""
+    import httpx
+
+    base = f"http://127.0.0.1:{daphne_server.port}"
+    response = httpx.get(f"{base}/api/v1/releases/", headers={"X-Request-ID": "asgi-77"})
+    assert response.status_code == 401
+    assert response.headers["X-Request-ID"] == "asgi-77"
+    fresh = httpx.get(f"{base}/healthz").headers["X-Request-ID"]
+    assert len(fresh) == 32 and fresh != "asgi-77"
+
+
+def test_the_middleware_is_async_under_an_async_handler() -> None:
+    from asgiref.sync import iscoroutinefunction
+
+    from enterprise_suite.request_context import RequestIdMiddleware
+
+    async def view(request: Any) -> Any:
+        return None
+
+    assert iscoroutinefunction(RequestIdMiddleware(view))
+    assert not iscoroutinefunction(RequestIdMiddleware(lambda request: None))
