@@ -268,8 +268,17 @@ class Split(BaseModel):
             models.CheckConstraint(
                 condition=Q(percent__gt=0) & Q(percent__lte=100), name="split_percent_range"
             ),
+            # One target is always NULL, and NULLs never collide in a unique index: one
+            # constraint per kind of target.
             models.UniqueConstraint(
-                fields=["track", "release", "payee", "valid_from"], name="split_unique"
+                fields=["track", "payee", "valid_from"],
+                condition=Q(track__isnull=False),
+                name="split_track_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["release", "payee", "valid_from"],
+                condition=Q(release__isnull=False),
+                name="split_release_unique",
             ),
         ]
 

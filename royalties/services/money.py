@@ -112,6 +112,8 @@ def splits_set(
             f"The shares sum to {total}, not 100.", details={"shares": [f"Sum is {total}."]}
         )
     with transaction.atomic():
+        # The target's row serializes two sets of the same target: each replaces, neither adds.
+        list(type(target).objects.select_for_update().filter(pk=target.pk).values_list("pk"))
         Split.objects.filter(track=track, release=release, valid_from=valid_from).delete()
         return Split.objects.bulk_create(
             Split(

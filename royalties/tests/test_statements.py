@@ -222,3 +222,19 @@ def test_a_line_matched_by_hand_after_its_period_closed_counts_in_the_next(
     statements.statements_generate(period=april)
     assert by_name(april)["Alice"].earnings == Decimal("2.00")
     assert not Statement.objects.filter(period=march, payee__name="Alice").exists()
+
+
+@pytest.mark.parametrize("target", ["track", "release"])
+def test_a_payee_has_one_share_per_target_and_date_in_the_database(catalog, target):
+    """The last line of defence behind splits_set (one of track/release is always NULL)."""
+    from django.db import IntegrityError, transaction
+
+    from royalties.models import Split
+
+    payee = Payee.objects.create(organization=catalog.organization, name="A")
+    on = {"track": catalog.track_a} if target == "track" else {"release": catalog.release}
+    row = {"organization": catalog.organization, "payee": payee, "valid_from": dt.date(2026, 1, 1)}
+    Split.objects.create(percent=Decimal(60), **row, **on)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Split.objects.create(percent=Decimal(40), **row, **on)
+    assert Split.objects.count() == 1
