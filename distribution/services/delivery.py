@@ -172,7 +172,7 @@ def _set_status(delivery: Delivery, to: str, *, error: str = "", **fields: Any) 
         _sync_release_status(delivery.release_id)
 
 
-def _sync_release_status(release_id: uuid.UUID) -> None:
+def _sync_release_status(release_id: uuid.UUID, actor: User | None = None) -> None:
     """The release's status follows its deliveries."""
     release = Release.objects.select_for_update().get(pk=release_id)
     latest: dict[Any, Delivery] = {}
@@ -201,6 +201,7 @@ def _sync_release_status(release_id: uuid.UUID) -> None:
             subject_type="release",
             subject_id=release.pk,
             release_id=release.pk,
+            actor_id=actor.pk if actor else None,
             data={"from": previous, "to": target, "reason": "deliveries"},
         )
 
@@ -228,7 +229,11 @@ def delivery_lock(*related: str, **lookup: Any) -> Delivery | None:
 
 
 def deliveries_create(
-    *, release: Release, kind: str, stores: list[Store] | None = None
+    *,
+    release: Release,
+    kind: str,
+    stores: list[Store] | None = None,
+    actor: User | None = None,
 ) -> list[Delivery]:
     """Queue one delivery per chosen store (call inside the transaction that decides it)."""
     from distribution.tasks import delivery_send as send_task
@@ -279,7 +284,7 @@ def deliveries_create(
         )
         created.append(delivery)
     if created:
-        _sync_release_status(release.pk)
+        _sync_release_status(release.pk, actor)
     # Sends are registered after the release's own status event: eager tasks (embedded
     # profile) run inside these commit hooks, and their events must not overtake it.
     for delivery in created:
@@ -313,7 +318,7 @@ def release_takedown(*, release: Release, actor: User | None = None) -> list[Del
         raise InvalidTransition(
             "The release has not been delivered to any store.", details={"status": locked.status}
         )
-    return deliveries_create(release=locked, kind=DeliveryKind.TAKEDOWN, stores=stores)
+    return deliveries_create(release=locked, kind=DeliveryKind.TAKEDOWN, stores=stores, actor=actor)
 
 
 @transaction.atomic

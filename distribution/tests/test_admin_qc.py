@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
@@ -21,9 +20,8 @@ QUEUE = "/admin/distribution/releaseinreview/"
 
 
 def _staff(client: Client, organization, role: str) -> User:  # type: ignore[no-untyped-def]
+    # No Django model permissions: the organization role alone decides what may be reviewed.
     user = User.objects.create_user(f"{role}@qc.test", "pw-123456789", is_staff=True)
-    # Model permissions open the admin pages; the organization role decides what may be reviewed.
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="distribution"))
     MembershipFactory(organization=organization, user=user, role=role)
     client.force_login(user)
     return user

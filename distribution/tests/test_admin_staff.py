@@ -242,7 +242,11 @@ def test_redeliver_and_take_down_go_through_the_services(
     assert Delivery.objects.filter(release=release, kind=DeliveryKind.TAKEDOWN).count() == 2
     assert Event.objects.count() == events
     assert client.get(f"{RELEASES}{release.pk}/redeliver/").status_code == 405  # POST only
-    assert manager.pk  # the acting user is the signed-in manager
+    # The release's move to takedown_requested is recorded as the signed-in manager's.
+    requested = Event.objects.filter(
+        release_id=release.pk, type="release.status_changed", data__to="takedown_requested"
+    )
+    assert list(requested.values_list("actor_id", flat=True)) == [manager.pk]
 
 
 def test_bulk_redeliver_reports_what_it_did_and_refused(
