@@ -42,6 +42,11 @@
           if (empty) { empty.remove(); }
           body.insertBefore(fetched, body.firstChild);
           return fetched;
+        })
+        .catch(function () {
+          // A network error: forget the attempt, so the delivery's next event fetches again.
+          delete pending[id];
+          return null;
         });
     }
     return pending[id];
