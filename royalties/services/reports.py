@@ -276,9 +276,13 @@ def _first_good(
         if len(errors) < max_listed:
             errors.append({"line": row.line_number, "reason": row.reason})
         if bad > settings.ROYALTIES_MAX_BAD_LINES:
-            raise parsers.ReportMalformed(
+            # Rejected with the true count (the listed errors stop at max_listed).
+            raise ReportRejected(
                 f"More than {settings.ROYALTIES_MAX_BAD_LINES} bad lines before the first "
-                "valid one; the report was rejected whole."
+                "valid one; the report was rejected whole.",
+                errors,
+                bad,
+                bad,
             )
     return None, bad
 

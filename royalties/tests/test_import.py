@@ -247,6 +247,17 @@ def test_bad_lines_are_all_counted_though_only_the_first_are_listed(catalog, imp
     assert report.errors == [{"line": 2, "reason": "expected 10 fields, found 2"}]
 
 
+def test_too_many_bad_lines_before_any_good_one_are_all_counted(catalog, import_file, settings):
+    settings.ROYALTIES_MAX_LISTED_ERRORS = 1
+    settings.ROYALTIES_MAX_BAD_LINES = 3
+    header, *good = files.canonical(sales(catalog)).decode().splitlines(keepends=True)
+    report = import_file(catalog.organization, (header + "x,y\n" * 6 + "".join(good)).encode())
+    assert report.status == ReportStatus.REJECTED
+    assert report.lines_bad == 4  # counted up to the one past the limit, not the one listed
+    assert len(report.errors) == 1
+    assert not SalesLine.objects.filter(report=report).exists()
+
+
 def test_a_upc_matches_in_its_twelve_and_thirteen_digit_forms(catalog, import_file):
     """Stores report a UPC-A either as it is or as the EAN-13 with a leading zero."""
     upc = catalog.release.upc
