@@ -282,6 +282,9 @@ class StatementLineInline(OrganizationRoleInline, admin.TabularInline[StatementL
         "recouped",
     ]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StatementLine]:
+        return super().get_queryset(request).select_related("release", "track")
+
 
 @admin.register(Statement)
 class StatementAdmin(OrganizationRoleAdmin):
@@ -320,6 +323,7 @@ class ExchangeRateAdmin(OrganizationRoleAdmin):
 @admin.register(Payee)
 class PayeeAdmin(OrganizationRoleAdmin):
     list_display = ["name", "email", "artist", "organization"]
+    list_select_related = ["artist", "organization"]
     list_filter = [ORGANIZATION_FILTER]
     search_fields = ["name", "email"]
     raw_id_fields = ["artist"]
@@ -331,6 +335,7 @@ class SplitAdmin(OrganizationRoleAdmin):
     they are set as a whole (`POST /api/v1/splits/`); editing one row could break that."""
 
     list_display = ["payee", "track", "release", "percent", "valid_from"]
+    list_select_related = ["payee", "track", "release"]
     list_filter = [ORGANIZATION_FILTER]
     write_capability = None  # superusers only
 
@@ -344,5 +349,6 @@ class SplitAdmin(OrganizationRoleAdmin):
 @admin.register(RecoupableExpense)
 class RecoupableExpenseAdmin(OrganizationRoleAdmin):
     list_display = ["description", "release", "amount", "incurred_on"]
+    list_select_related = ["release"]
     list_filter = [ORGANIZATION_FILTER]
     raw_id_fields = ["release"]

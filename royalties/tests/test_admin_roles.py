@@ -139,3 +139,24 @@ def test_staff_upload_a_report_in_the_admin(
     )
     assert refused.status_code == 200 and "organization" in refused.context["form"].errors
     assert SalesReport.objects.count() == 1
+
+
+def test_royalties_pages_render_with_demo_data(catalog: Any) -> None:
+    from distribution.tests.factories import ArtistFactory
+    from royalties.demo import royalties_demo_seed
+
+    for track in catalog.release.tracks.all():  # the demo report names the tracks' ISRCs
+        assert track.isrc
+    report, statements = royalties_demo_seed(
+        organization=catalog.organization,
+        release=catalog.release,
+        artist=ArtistFactory(organization=catalog.organization, name="Aurora Vale"),
+    )
+    assert report.lines_bad == 1 and len(statements) == 2
+    client = _staff(catalog.organization, "owner")
+    for page in ("payee", "split", "recoupableexpense", "exchangerate", "statement"):
+        response = client.get(reverse(f"admin:royalties_{page}_changelist"))
+        assert response.status_code == 200, page
+    statement = client.get(reverse("admin:royalties_statement_change", args=[statements[0].pk]))
+    assert statement.status_code == 200
+    assert "Aurora Vale" in statement.content.decode() or "North Pole" in statement.content.decode()
