@@ -9,6 +9,7 @@ Two runtime profiles:
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -395,6 +396,14 @@ ROYALTIES_DROP_S3_BUCKET = env.str("ROYALTIES_DROP_S3_BUCKET", default="")
 ROYALTIES_DROP_S3_PREFIX = env.str("ROYALTIES_DROP_S3_PREFIX", default="sales-drop")
 ROYALTIES_MAX_BAD_LINES = env.int("ROYALTIES_MAX_BAD_LINES", default=1000)
 ROYALTIES_MAX_LISTED_ERRORS = env.int("ROYALTIES_MAX_LISTED_ERRORS", default=500)
+# polars (the sales-report checks) sizes its thread pool when first used, from the
+# environment. One thread: an import's checks run beside PostgreSQL's COPY of the lines they
+# produce, and a pool per core fought PostgreSQL for the CPU (and cost memory per thread).
+POLARS_MAX_THREADS = env.int("POLARS_MAX_THREADS", default=1)
+os.environ["POLARS_MAX_THREADS"] = str(POLARS_MAX_THREADS)
+# polars' allocator (jemalloc) returns freed pages after 10 s by default, so an import kept
+# every chunk it had ever freed (about 60 MB more at its peak). Return them at once.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 SALES_REPORT_MAX_BYTES = env.int("SALES_REPORT_MAX_BYTES", default=2 * 1024 * 1024 * 1024)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=900)

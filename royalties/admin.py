@@ -37,13 +37,13 @@ from royalties.models import (
     Split,
     Statement,
     StatementLine,
-    UnmatchedSalesLine,
+    UnmatchedProduct,
 )
 from royalties.parsers import LAYOUTS
 from royalties.services.reports import (
     progress_key,
     received_from_stream,
-    sales_line_match,
+    report_product_match,
     sales_report_upload,
 )
 
@@ -173,30 +173,19 @@ class MatchForm(forms.Form):
     release = forms.ModelChoiceField(queryset=Release.objects.none(), required=False)
 
 
-@admin.register(UnmatchedSalesLine)
-class UnmatchedSalesLineAdmin(OrganizationRoleAdmin):
-    """Lines no track or release matched; select some and match them to a track or release."""
+@admin.register(UnmatchedProduct)
+class UnmatchedProductAdmin(OrganizationRoleAdmin):
+    """Products (an ISRC and/or UPC of a report) no track or release matched; select some
+    and match them to a track or release: all of their lines then count."""
 
-    list_display = [
-        "line_number",
-        "report",
-        "store",
-        "sale_month",
-        "territory",
-        "isrc",
-        "upc",
-        "usage_type",
-        "quantity",
-        "net",
-        "currency",
-    ]
-    list_filter = ["sale_month", ORGANIZATION_FILTER]
-    show_full_result_count = False  # millions of lines: no second COUNT(*)
+    list_display = ["isrc", "upc", "report", "lines", "period"]
+    list_filter = ["period__month", ORGANIZATION_FILTER]
+    list_select_related = ["report", "period"]
     search_fields = ["isrc", "upc"]
-    actions = ["match_lines"]
-    readonly_fields = [f.name for f in UnmatchedSalesLine._meta.fields]
+    actions = ["match_products"]
+    readonly_fields = [f.name for f in UnmatchedProduct._meta.fields]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[UnmatchedSalesLine]:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UnmatchedProduct]:
         return super().get_queryset(request).filter(release__isnull=True)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -205,13 +194,13 @@ class UnmatchedSalesLineAdmin(OrganizationRoleAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Match the selected lines to a track or release")
-    def match_lines(
-        self, request: HttpRequest, queryset: QuerySet[UnmatchedSalesLine]
+    @admin.action(description="Match the selected products to a track or release")
+    def match_products(
+        self, request: HttpRequest, queryset: QuerySet[UnmatchedProduct]
     ) -> HttpResponse | None:
         organizations = set(queryset.values_list("organization_id", flat=True))
         if len(organizations) != 1:
-            self.message_user(request, "Select lines of one organization.", messages.ERROR)
+            self.message_user(request, "Select products of one organization.", messages.ERROR)
             return None
         (organization_id,) = organizations
         if not user_has_capability(request.user, organization_id, Capability.CATALOG_WRITE):
@@ -223,31 +212,32 @@ class UnmatchedSalesLineAdmin(OrganizationRoleAdmin):
             organization_id=organization_id
         )
         if "apply" in request.POST and form.is_valid():
-            matched = 0
-            for line in queryset:
+            matched = lines = 0
+            for product in queryset:
                 try:
-                    sales_line_match(
-                        line=line,
+                    report_product_match(
+                        product=product,
                         track=form.cleaned_data["track"],
                         release=form.cleaned_data["release"],
                         actor=request.user,  # type: ignore[arg-type]
                     )
                     matched += 1
+                    lines += product.lines
                 except ApplicationError as exc:
-                    self.message_user(
-                        request, f"Line {line.line_number}: {exc.message}", messages.ERROR
-                    )
-            self.message_user(request, f"Matched {matched} line(s).", messages.SUCCESS)
+                    self.message_user(request, f"{product}: {exc.message}", messages.ERROR)
+            self.message_user(
+                request, f"Matched {matched} product(s), {lines} line(s).", messages.SUCCESS
+            )
             return None
         return render(
             request,
-            "admin/royalties/match_lines.html",
+            "admin/royalties/match_products.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Match sales lines",
-                "lines": queryset,
+                "title": "Match products",
+                "products": queryset.select_related("report"),
                 "form": form,
-                "action": "match_lines",
+                "action": "match_products",
                 "opts": self.model._meta,
             },
         )

@@ -1,36 +1,44 @@
-"""Bulk-load parsed sales lines, matched to the catalog, inside the caller's transaction.
+"""Bulk-load a report's checked lines, matched to the catalog, inside the caller's transaction.
 
-Matching happens while loading: the organization's ISRC -> (track, release) and UPC -> release
-maps are read once (one query each, a few MB even for 100,000 tracks) and each line is looked
-up in them, so lines are written once, already matched. (An `UPDATE ... FROM` join after the
-load rewrote every matched row a second time and was the slowest step of an import.)
+Matching happens while loading, once per product: the organization's ISRC -> (track,
+release) and UPC -> release maps are read once (one query each), and each distinct
+(ISRC, UPC) pair of the report becomes a `ReportProduct` row holding the match, the
+organization and the accounting period. Lines carry only their product's id, so a line is
+written once, already matched, and narrow.
 
-PostgreSQL: one `COPY ... FROM STDIN` (psycopg 3, `write_row`) per report. SQLite (the
-embedded profile): batched `bulk_create`; same outcome.
+PostgreSQL: one `COPY ... FROM STDIN` per report, fed a chunk at a time (polars writes the
+COPY text of the column-checked lines; the few lines checked one by one are formatted here).
+SQLite (the embedded profile): batched `bulk_create`; same outcome.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import queue
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol
 
+import polars as pl
 from django.db import connection
+from psycopg.copy import QueuedLibpqWriter
 
 from distribution.models import Release, Track
-from royalties.models import SalesLine
+from royalties.models import ReportProduct, SalesLine, SalesLineBlock, SalesReport
 from royalties.parsers import SaleRow
+from royalties.parsers.columnar import Chunk
 
-COPY_COLUMNS = (
-    "report_id", "organization_id", "period_id", "line_number", "store", "sale_month",
-    "territory", "isrc", "upc", "usage_type", "quantity", "gross", "net", "currency",
-    "track_id", "release_id", "matched_by_hand",
-)  # fmt: skip
+COPY_COLUMNS = ("id", "product_id", "line_number", "store", "sale_month", "territory",
+                "usage_type", "quantity", "gross", "net", "currency")  # fmt: skip
 BULK_BATCH = 2000
 Match = tuple[uuid.UUID | None, uuid.UUID | None]
 NO_MATCH: Match = (None, None)
+Pair = tuple[str, str]
+NULL = "\\N"
 
 
 def upc_forms(upc: str) -> tuple[str, ...]:
@@ -44,12 +52,10 @@ def upc_forms(upc: str) -> tuple[str, ...]:
 
 @dataclass
 class CatalogIndex:
-    """The organization's ISRC and UPC lookups, and how many lines matched."""
+    """The organization's ISRC and UPC lookups."""
 
     by_isrc: dict[str, Match]
     by_upc: dict[str, Match]
-    matched: int = 0
-    _misses: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def load(cls, organization_id: uuid.UUID) -> CatalogIndex:
@@ -69,133 +75,240 @@ class CatalogIndex:
                 by_upc.setdefault(form, (None, release_id))
         return cls(by_isrc=by_isrc, by_upc=by_upc)
 
-    def match(self, row: SaleRow) -> Match:
-        found = (row.isrc and self.by_isrc.get(row.isrc)) or (row.upc and self.by_upc.get(row.upc))
-        if found:
-            self.matched += 1
-            return found
-        return NO_MATCH
+    def match(self, isrc: str, upc: str) -> Match:
+        return (isrc and self.by_isrc.get(isrc)) or (upc and self.by_upc.get(upc)) or NO_MATCH
+
+
+class ProductRegistry:
+    """A report's products by (ISRC, UPC), matched the first time a line names them, and
+    how many lines name each. Their ids come from the report's block, so lines can name them
+    while the COPY is still open; the rows are written when the lines are done."""
+
+    def __init__(self, report: SalesReport) -> None:
+        """Call inside the report's import transaction: it takes the report's id block."""
+        self._report = report
+        self.block = SalesLineBlock.objects.create(report=report)
+        self._index = CatalogIndex.load(report.organization_id)
+        self.period_id: uuid.UUID | None = None  # set once the first valid line is read
+        self.ids: dict[Pair, int] = {}
+        self._matches: dict[int, Match] = {}
+        self._lines: dict[int, int] = {}
+        self._counts: list[pl.DataFrame] = []
+
+    def identify(self, isrc: str, upc: str) -> int:
+        """The product id of a checked (ISRC, UPC) pair."""
+        product_id = self.ids.get((isrc, upc))
+        if product_id is None:
+            product_id = self.ids[(isrc, upc)] = self.block.first_id + len(self.ids) + 1
+            self._matches[product_id] = self._index.match(isrc, upc)
+        return product_id
+
+    def count(self, product_id: int, lines: int) -> None:
+        self._lines[product_id] = self._lines.get(product_id, 0) + lines
+
+    def count_frame(self, counts: pl.DataFrame) -> None:
+        """Lines per product of a chunk (product_id, len), summed when the report is done."""
+        self._counts.append(counts)
+        if len(self._counts) >= 32:
+            self._counts = [_sum_counts(self._counts)]
+
+    def finish(self) -> int:
+        """Write the products; returns how many lines matched."""
+        if self._counts:
+            for product_id, lines in _sum_counts(self._counts).iter_rows():
+                self.count(product_id, lines)
+        if connection.vendor == "postgresql":
+            self._copy_products()
+        else:
+            ReportProduct.objects.bulk_create(self._products(), batch_size=BULK_BATCH)
+        return sum(
+            lines
+            for product_id, lines in self._lines.items()
+            if self._matches[product_id][1] is not None
+        )
+
+    def _products(self) -> Iterator[ReportProduct]:
+        assert self.period_id is not None
+        for (isrc, upc), product_id in self.ids.items():
+            track_id, release_id = self._matches[product_id]
+            yield ReportProduct(
+                id=product_id,
+                report=self._report,
+                organization_id=self._report.organization_id,
+                period_id=self.period_id,
+                isrc=isrc,
+                upc=upc,
+                track_id=track_id,
+                release_id=release_id,
+                lines=self._lines.get(product_id, 0),
+            )
+
+    def _copy_products(self) -> None:
+        """COPY, not bulk_create: a report with tens of thousands of unknown ISRCs has as
+        many products, and building a model instance each cost seconds."""
+        fixed = f"{self._report.pk}\t{self._report.organization_id}\t{self.period_id}"
+        columns = ("id", "report_id", "organization_id", "period_id", "isrc", "upc",
+                   "track_id", "release_id", "matched_by_hand", "lines")  # fmt: skip
+        sql = f"COPY {ReportProduct._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            copy.write(
+                "".join(
+                    f"{product_id}\t{fixed}\t{isrc}\t{upc}\t{_id_text(track_id)}\t"
+                    f"{_id_text(release_id)}\tf\t{self._lines.get(product_id, 0)}\n"
+                    for (isrc, upc), product_id in self.ids.items()
+                    for track_id, release_id in (self._matches[product_id],)
+                )
+            )
+
+
+def _sum_counts(counts: list[pl.DataFrame]) -> pl.DataFrame:
+    return pl.concat(counts).group_by("product_id").agg(pl.col("len").sum())
+
+
+def _id_text(value: uuid.UUID | None) -> str:
+    return NULL if value is None else str(value)
 
 
 class LineSink(Protocol):
-    index: CatalogIndex
+    matched: int  # lines that matched, once the sink's context has closed
 
-    def write(self, row: SaleRow) -> None: ...
+    def write_chunk(self, chunk: Chunk) -> None: ...
 
 
-NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-COPY_BATCH = 2000
 
 
-class _CopySink:
-    """Writes COPY's text format itself, a batch of lines per call: psycopg's `write_row`
-    adapts every value (five UUIDs, a date, two decimals) per row, which cost more than
-    parsing. Only `store` can hold text that needs escaping; the other fields are validated
-    codes, numbers and dates."""
+class _Sink:
+    """What both sinks share: the block of line ids and the products."""
 
-    def __init__(self, copy: Any, index: CatalogIndex, fixed: tuple[uuid.UUID, ...]) -> None:
+    def __init__(self, registry: ProductRegistry) -> None:
+        self._first_id = registry.block.first_id
+        self._registry = registry
+        self.matched = 0
+
+    def _lines(self, frame: pl.DataFrame, *columns: Any) -> pl.DataFrame:
+        """The frame's lines with their ids, as `columns`; their count per product noted."""
+        lines = frame.lazy().with_columns(
+            (pl.lit(self._first_id, dtype=pl.Int64) + pl.col("line_number")).alias("id")
+        )
+        selected, counts = pl.collect_all(
+            [lines.select(*columns), lines.group_by("product_id").len()]
+        )
+        self._registry.count_frame(counts)
+        return selected
+
+    def _rows_with_products(self, rows: list[Any]) -> list[tuple[SaleRow, int]]:
+        identify, out = self._registry.identify, []
+        for row in rows:
+            if isinstance(row, SaleRow):
+                product_id = identify(row.isrc, row.upc)
+                self._registry.count(product_id, 1)
+                out.append((row, product_id))
+        return out
+
+    def finish_products(self) -> None:
+        self.matched = self._registry.finish()
+
+
+class _CopySink(_Sink):
+    def __init__(self, copy: Any, registry: ProductRegistry) -> None:
+        super().__init__(registry)
         self._copy = copy
-        self.index = index
-        self._prefix = "\t".join(str(value) for value in fixed) + "\t"
-        self._texts: dict[Any, str] = {}
-        self._ids = {
-            isrc: f"{track}\t{release}" for isrc, (track, release) in index.by_isrc.items()
-        }
-        self._upc_ids = {upc: f"{NULL}\t{release}" for upc, (_, release) in index.by_upc.items()}
-        self._no_ids = f"{NULL}\t{NULL}"
-        self._batch: list[str] = []
 
-    def _text(self, value: Any) -> str:
-        text = self._texts.get(value)
-        if text is None:
-            text = self._texts[value] = str(value).translate(_ESCAPES)
-        return text
-
-    def write(self, row: SaleRow) -> None:
-        # Inlined CatalogIndex.match and the text cache: this runs once per line.
-        ids = self._ids.get(row.isrc) if row.isrc else None
-        if ids is None and row.upc:
-            ids = self._upc_ids.get(row.upc)
-        if ids is None:
-            ids = self._no_ids
-        else:
-            self.index.matched += 1
-        texts = self._texts
-        store = texts.get(row.store) or self._text(row.store)
-        month = texts.get(row.sale_month) or self._text(row.sale_month)
-        self._batch.append(
-            f"{self._prefix}{row.line_number}\t{store}\t{month}\t{row.territory}\t{row.isrc}\t"
-            f"{row.upc}\t{row.usage_type}\t{row.quantity}\t{row.gross}\t{row.net}\t"
-            f"{row.currency}\t{ids}\tf\n"
-        )
-        if len(self._batch) >= COPY_BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._batch:
-            self._copy.write("".join(self._batch))
-            self._batch = []
-
-
-class _BulkSink:
-    def __init__(self, index: CatalogIndex, fixed: tuple[uuid.UUID, ...]) -> None:
-        self.index = index
-        report_id, organization_id, period_id = fixed
-        self._fixed = {
-            "report_id": report_id,
-            "organization_id": organization_id,
-            "period_id": period_id,
-        }
-        self._batch: list[SalesLine] = []
-
-    def write(self, row: SaleRow) -> None:
-        track_id, release_id = self.index.match(row)
-        self._batch.append(
-            SalesLine(
-                **self._fixed,
-                line_number=row.line_number,
-                store=row.store,
-                sale_month=row.sale_month,
-                territory=row.territory,
-                isrc=row.isrc,
-                upc=row.upc,
-                usage_type=row.usage_type,
-                quantity=row.quantity,
-                gross=row.gross,
-                net=row.net,
-                currency=row.currency,
-                track_id=track_id,
-                release_id=release_id,
+    def write_chunk(self, chunk: Chunk) -> None:
+        if chunk.frame is not None:
+            store = pl.col("store")
+            if chunk.frame.get_column("store").str.contains(r"[\\\t]").any():
+                # COPY text escapes; a checked line has no line break in it.
+                store = store.str.replace_all("\\", "\\\\", literal=True).str.replace_all(
+                    "\t", "\\t", literal=True
+                )
+            lines = self._lines(chunk.frame, *COPY_COLUMNS[:3], store, *COPY_COLUMNS[4:])
+            buffer = io.BytesIO()
+            lines.write_csv(
+                buffer, separator="\t", include_header=False, quote_style="never", null_value=NULL
             )
-        )
-        if len(self._batch) >= BULK_BATCH:
-            self.flush()
+            self._copy.write(buffer.getbuffer())
+        rows = self._rows_with_products(chunk.rows)
+        if rows:
+            first_id = self._first_id
+            self._copy.write(
+                "".join(
+                    f"{first_id + row.line_number}\t{product_id}\t{row.line_number}\t"
+                    f"{row.store.translate(_ESCAPES)}\t{row.sale_month}\t{row.territory}\t"
+                    f"{row.usage_type}\t{row.quantity}\t{row.gross}\t{row.net}\t"
+                    f"{row.currency}\n"
+                    for row, product_id in rows
+                )
+            )
 
-    def flush(self) -> None:
-        if self._batch:
-            SalesLine.objects.bulk_create(self._batch)
-            self._batch = []
+
+class _BulkSink(_Sink):
+    def write_chunk(self, chunk: Chunk) -> None:
+        batch: list[SalesLine] = []
+        if chunk.frame is not None:
+            lines = self._lines(chunk.frame, *COPY_COLUMNS)
+            for line in lines.iter_rows(named=True):
+                batch.append(
+                    SalesLine(
+                        **line
+                        | {
+                            "sale_month": dt.date.fromisoformat(line["sale_month"]),
+                            "quantity": int(line["quantity"]),
+                            "gross": Decimal(line["gross"]),
+                            "net": Decimal(line["net"]),
+                        }
+                    )
+                )
+        for row, product_id in self._rows_with_products(chunk.rows):
+            batch.append(
+                SalesLine(
+                    id=self._first_id + row.line_number,
+                    product_id=product_id,
+                    line_number=row.line_number,
+                    store=row.store,
+                    sale_month=row.sale_month,
+                    territory=row.territory,
+                    usage_type=row.usage_type,
+                    quantity=row.quantity,
+                    gross=row.gross,
+                    net=row.net,
+                    currency=row.currency,
+                )
+            )
+        SalesLine.objects.bulk_create(batch, batch_size=BULK_BATCH)
+
+
+class _BoundedQueuedWriter(QueuedLibpqWriter):
+    """psycopg's queued writer holds up to 1,024 buffers: when PostgreSQL is the slower
+    side, most of a report would wait in memory. A short queue keeps the import's memory
+    flat and still lets the next chunk be checked while this one is sent."""
+
+    QUEUE_BUFFERS = 32  # of up to 128 kB each
+
+    def __init__(self, cursor: Any) -> None:
+        super().__init__(cursor)
+        self._queue = queue.Queue(maxsize=self.QUEUE_BUFFERS)  # type: ignore[assignment]
 
 
 @contextmanager
-def line_sink(
-    *, report_id: uuid.UUID, organization_id: uuid.UUID, period_id: uuid.UUID
-) -> Iterator[LineSink]:
-    """A writer of matched sales lines for one report; call inside the report's transaction.
-    `sink.index.matched` counts the lines that matched."""
-    index = CatalogIndex.load(organization_id)
-    fixed = (report_id, organization_id, period_id)
+def line_sink(registry: ProductRegistry) -> Iterator[LineSink]:
+    """A writer of one report's matched sales lines; call inside the report's transaction,
+    once the registry's period is known. When the context closes, the products are written
+    and `sink.matched` is set."""
     if connection.vendor == "postgresql":
         table = SalesLine._meta.db_table
         sql = f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
         with connection.cursor() as cursor:
             raw = cursor.cursor  # the psycopg cursor, on the same connection and transaction
-            with raw.copy(sql) as copy:
-                sink = _CopySink(copy, index, fixed)
+            # A writer thread sends the COPY data, so the next chunk is checked while
+            # PostgreSQL stores this one (two cores busy instead of taking turns).
+            with raw.copy(sql, writer=_BoundedQueuedWriter(raw)) as copy:
+                sink = _CopySink(copy, registry)
                 yield sink
-                sink.flush()
+        # The products are written once the COPY is closed (the connection is busy until then).
+        sink.finish_products()
         return
-    bulk = _BulkSink(index, fixed)
+    bulk = _BulkSink(registry)
     yield bulk
-    bulk.flush()
+    bulk.finish_products()

@@ -104,36 +104,104 @@ class SalesReport(BaseModel):
         return f"{self.store_code} {self.original_filename or self.pk}"
 
 
-class SalesLine(models.Model):
-    """One line of a sales report: what a store sold of a track or release, where and when.
-
-    Millions of these are bulk-loaded with COPY, so the key is a plain bigint and there are no
-    timestamps. `period` is the accounting period the line counts in: the report's, or, for a
-    line matched by hand after its period closed, the next open one.
-    """
+class SalesLineBlock(models.Model):
+    """The block of ids one report's import owns: a line's id is `block << 32 | line number`
+    and its products' ids `block << 32 | 1, 2, ...`. So a report's lines are one id range
+    (which the BRIN index on the id finds), ids need no sequence call per line, and lines
+    can name their products before the products are written."""
 
     id = models.BigAutoField(primary_key=True)
-    # Indexes are few and composite (below), and the foreign keys are not enforced by the
-    # database: every index and every per-row constraint trigger slows the bulk load (five FK
-    # checks per line halved it). Only the loader writes these ids, ones it has just read;
-    # Django still applies on_delete.
-    report = models.ForeignKey(
-        SalesReport,
-        on_delete=models.CASCADE,
-        related_name="lines",
-        db_index=False,
-        db_constraint=False,
-    )
-    organization = models.ForeignKey(
-        Organization,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    report = models.OneToOneField(SalesReport, on_delete=models.CASCADE, related_name="line_block")
+
+    def __str__(self) -> str:
+        return f"block {self.pk} of {self.report_id}"
+
+    @property
+    def first_id(self) -> int:
+        return self.pk << BLOCK_ID_BITS
+
+    @property
+    def ids(self) -> tuple[int, int]:
+        """The first and last id a line or product of this block can have."""
+        return self.first_id, ((self.pk + 1) << BLOCK_ID_BITS) - 1
+
+
+BLOCK_ID_BITS = 32
+
+
+class ReportProduct(models.Model):
+    """One product a sales report names (an ISRC and/or a UPC), what it matched in the
+    catalog and the accounting period its lines count in.
+
+    A million-line report names a few thousand products. Matching, by the catalog or by hand,
+    happens once per product, and a line stores only its product's bigint id instead of the
+    organization, period, track, release, ISRC and UPC: the narrow line is what keeps the
+    COPY load of a report near the speed of a raw COPY of the file.
+    """
+
+    id = models.BigIntegerField(primary_key=True)  # from the report's SalesLineBlock
+    report = models.ForeignKey(SalesReport, on_delete=models.CASCADE, related_name="products")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     period = models.ForeignKey(
-        AccountingPeriod,
-        on_delete=models.PROTECT,
+        AccountingPeriod, on_delete=models.PROTECT, related_name="report_products"
+    )
+    isrc = models.CharField("ISRC", max_length=12, blank=True)
+    upc = models.CharField("UPC/EAN", max_length=14, blank=True)
+    track = models.ForeignKey(
+        Track, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    release = models.ForeignKey(
+        Release, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    matched_by_hand = models.BooleanField(default=False)
+    lines = models.PositiveBigIntegerField(default=0, help_text="How many report lines name it.")
+
+    class Meta:
+        ordering = ["report", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "isrc", "upc"], name="report_product_unique_per_report"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "period", "release"], name="report_product_period_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.isrc or self.upc
+
+    @property
+    def is_matched(self) -> bool:
+        return self.release_id is not None
+
+
+class UnmatchedProduct(ReportProduct):
+    """The queue of report products no track or release matched (a proxy for its own admin
+    page); matching one makes all of its lines count."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "unmatched product"
+        verbose_name_plural = "unmatched products"
+
+
+class SalesLine(models.Model):
+    """One line of a sales report: what a store sold of a product, where and when.
+
+    Millions of these are bulk-loaded with COPY, so the row is narrow: the report, the
+    organization, the accounting period and the match are its product's. The table has no
+    primary-key or foreign-key constraint and no B-tree index, one BRIN index on (id, product) (see
+    migration 0003): every per-row index insert and constraint check slowed the load, and a
+    report's lines are written together, so block-range indexes find them. The id is
+    unique by construction (`SalesLineBlock`).
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    product = models.ForeignKey(
+        ReportProduct,
+        on_delete=models.CASCADE,
         related_name="sales_lines",
         db_index=False,
         db_constraint=False,
@@ -142,57 +210,17 @@ class SalesLine(models.Model):
     store = models.CharField(max_length=50)
     sale_month = models.DateField()
     territory = models.CharField(max_length=2)
-    isrc = models.CharField("ISRC", max_length=12, blank=True)
-    upc = models.CharField("UPC/EAN", max_length=14, blank=True)
     usage_type = models.CharField(max_length=10, choices=UsageType.choices)
     quantity = models.BigIntegerField()
     gross = models.DecimalField(max_digits=20, decimal_places=10)
     net = models.DecimalField(max_digits=20, decimal_places=10)
     currency = models.CharField(max_length=3)
-    track = models.ForeignKey(
-        Track,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    release = models.ForeignKey(
-        Release,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    matched_by_hand = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["report", "line_number"]
-        indexes = [
-            models.Index(fields=["report", "line_number"], name="sales_line_report_idx"),
-            models.Index(
-                fields=["organization", "period", "release"], name="sales_line_org_period_idx"
-            ),
-        ]
+        ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"line {self.line_number} of {self.report_id}"
-
-    @property
-    def is_matched(self) -> bool:
-        return self.track_id is not None or self.release_id is not None
-
-
-class UnmatchedSalesLine(SalesLine):
-    """The queue of lines no track or release matched (a proxy for its own admin page)."""
-
-    class Meta:
-        proxy = True
-        verbose_name = "unmatched sales line"
-        verbose_name_plural = "unmatched sales lines"
+        return f"line {self.line_number}"
 
 
 class ExchangeRate(BaseModel):

@@ -20,7 +20,9 @@ from royalties.models import (
     ExchangeRate,
     Payee,
     RecoupableExpense,
+    ReportProduct,
     SalesLine,
+    SalesLineBlock,
     SalesReport,
     Split,
     Statement,
@@ -38,7 +40,35 @@ def sales_report_get(*, organization: Organization, report_id: Any) -> SalesRepo
 
 
 def sales_line_list(*, organization: Organization) -> QuerySet[SalesLine]:
-    return SalesLine.objects.filter(organization=organization).order_by("report_id", "line_number")
+    """The organization's report lines, each with its product (report, ISRC/UPC, match)."""
+    return (
+        SalesLine.objects.filter(product__organization=organization)
+        .select_related("product")
+        .order_by("id")  # a report's lines are one id range, in line order
+    )
+
+
+def report_lines(report: SalesReport) -> QuerySet[SalesLine]:
+    """A report's loaded lines, in file order: its block's id range (the BRIN index)."""
+    block = SalesLineBlock.objects.filter(report=report).first()
+    if block is None:
+        return SalesLine.objects.none()
+    first, last = block.ids
+    return (
+        SalesLine.objects.filter(id__gte=first, id__lte=last)
+        .select_related("product")
+        .order_by("id")
+    )
+
+
+def report_product_list(*, organization: Organization) -> QuerySet[ReportProduct]:
+    return ReportProduct.objects.filter(organization=organization).order_by("id")
+
+
+def report_product_get(*, organization: Organization, product_id: Any) -> ReportProduct:
+    return get_or_not_found(
+        report_product_list(organization=organization), product_id, "report product"
+    )
 
 
 def sales_line_get(*, organization: Organization, line_id: Any) -> SalesLine:
@@ -89,17 +119,17 @@ def statement_line_trace(line: StatementLine) -> QuerySet[SalesLine]:
     """The report lines a statement line comes from: the sales of its period with the same
     track (or, for release-level sales, release and no track), store and territory."""
     lines = SalesLine.objects.filter(
-        organization_id=line.statement.organization_id,  # the index leads with it
-        period_id=line.statement.period_id,
-        release_id=line.release_id,
+        product__organization_id=line.statement.organization_id,  # the index leads with it
+        product__period_id=line.statement.period_id,
+        product__release_id=line.release_id,
         store=line.store,
         territory=line.territory,
     )
     if line.track_id is None:
-        lines = lines.filter(track_id__isnull=True)
+        lines = lines.filter(product__track_id__isnull=True)
     else:
-        lines = lines.filter(track_id=line.track_id)
-    return lines.order_by("report_id", "line_number")
+        lines = lines.filter(product__track_id=line.track_id)
+    return lines.select_related("product").order_by("id")
 
 
 @dataclass
@@ -113,8 +143,8 @@ class EarningsRow:
 
 
 _GROUP_FIELDS = {
-    EarningsGroup.TRACK: "track_id",
-    EarningsGroup.RELEASE: "release_id",
+    EarningsGroup.TRACK: "product__track_id",
+    EarningsGroup.RELEASE: "product__release_id",
     EarningsGroup.STORE: "store",
     EarningsGroup.TERRITORY: "territory",
     EarningsGroup.MONTH: "sale_month",
@@ -130,16 +160,18 @@ def earnings(
     """Matched sales converted to the organization's currency, grouped; plus the
     (currency, month) pairs that have no rate (their lines are left out)."""
     field = _GROUP_FIELDS[EarningsGroup(group_by)]
-    lines = SalesLine.objects.filter(organization=organization, release_id__isnull=False)
+    lines = SalesLine.objects.filter(
+        product__organization=organization, product__release_id__isnull=False
+    )
     for name, lookup in (
         ("store", "store"),
         ("territory", "territory"),
-        ("release", "release_id"),
-        ("track", "track_id"),
-        ("report", "report_id"),
+        ("release", "product__release_id"),
+        ("track", "product__track_id"),
+        ("report", "product__report_id"),
         ("month_from", "sale_month__gte"),
         ("month_to", "sale_month__lte"),
-        ("period", "period__month"),
+        ("period", "product__period__month"),
     ):
         value = filters.get(name)
         if value not in (None, ""):
@@ -185,8 +217,8 @@ def _key(value: Any) -> str:
 
 def _labels(field: str, keys: list[Any]) -> dict[Any, str]:
     ids = [k for k in keys if isinstance(k, uuid.UUID)]
-    if field == "track_id":
+    if field == "product__track_id":
         return {pk: str(t) for pk, t in ((t.pk, t.title) for t in Track.objects.filter(pk__in=ids))}
-    if field == "release_id":
+    if field == "product__release_id":
         return {r.pk: r.title for r in Release.objects.filter(pk__in=ids)}
     return {}

@@ -13,6 +13,7 @@ from royalties.models import (
     ExchangeRate,
     Payee,
     RecoupableExpense,
+    ReportProduct,
     SalesLine,
     SalesReport,
     Split,
@@ -58,18 +59,43 @@ class SalesReportUploadSerializer(serializers.Serializer[Any]):
 
 
 class SalesLineSerializer(serializers.ModelSerializer[SalesLine]):
+    """A report line; the report, identifiers and match are its product's."""
+
     sale_month = MonthField()
     gross = serializers.DecimalField(max_digits=20, decimal_places=10)
     net = serializers.DecimalField(max_digits=20, decimal_places=10)
+    report = serializers.UUIDField(source="product.report_id")
+    isrc = serializers.CharField(source="product.isrc")
+    upc = serializers.CharField(source="product.upc")
+    track = serializers.UUIDField(source="product.track_id", allow_null=True)
+    release = serializers.UUIDField(source="product.release_id", allow_null=True)
+    matched_by_hand = serializers.BooleanField(source="product.matched_by_hand")
 
     class Meta:
         model = SalesLine
         fields = [
             "id", "report", "line_number", "store", "sale_month", "territory", "isrc", "upc",
-            "usage_type", "quantity", "gross", "net", "currency", "track", "release",
+            "usage_type", "quantity", "gross", "net", "currency", "product", "track", "release",
             "matched_by_hand",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class ReportProductSerializer(serializers.ModelSerializer[ReportProduct]):
+    """One ISRC/UPC of a report, what it matched, and how many of the report's lines name it."""
+
+    period = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportProduct
+        fields = [
+            "id", "report", "isrc", "upc", "lines", "track", "release", "matched_by_hand",
+            "period",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_period(self, product: ReportProduct) -> str:
+        return str(product.period)
 
 
 class SalesLineMatchSerializer(serializers.Serializer[Any]):

@@ -6,6 +6,7 @@ from royalties.api import views
 router = SimpleRouter()
 router.register("sales-reports", views.SalesReportViewSet, basename="sales-report")
 router.register("sales-lines", views.SalesLineViewSet, basename="sales-line")
+router.register("report-products", views.ReportProductViewSet, basename="report-product")
 router.register("exchange-rates", views.ExchangeRateViewSet, basename="exchange-rate")
 router.register("payees", views.PayeeViewSet, basename="payee")
 router.register("splits", views.SplitViewSet, basename="split")

@@ -31,6 +31,7 @@ from royalties.models import (
     ExchangeRate,
     Payee,
     RecoupableExpense,
+    ReportProduct,
     SalesLine,
     SalesReport,
     Split,
@@ -118,17 +119,20 @@ class SalesReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Royal
     def lines(self, request: Request, pk: str | None = None) -> Response:
         """The report's loaded lines, in file order."""
         report = self.get_object()
-        page = self.paginate_queryset(report.lines.order_by("line_number"))
+        page = self.paginate_queryset(selectors.report_lines(report))
         return self.get_paginated_response(s.SalesLineSerializer(page, many=True).data)
 
 
 class SalesLineFilter(django_filters.FilterSet):
     matched = django_filters.BooleanFilter(
-        field_name="release", lookup_expr="isnull", exclude=True, help_text="false: the queue."
+        field_name="product__release",
+        lookup_expr="isnull",
+        exclude=True,
+        help_text="false: the lines waiting for their product to be matched.",
     )
-    report = django_filters.UUIDFilter(field_name="report_id")
-    isrc = django_filters.CharFilter()
-    upc = django_filters.CharFilter()
+    report = django_filters.UUIDFilter(field_name="product__report_id")
+    isrc = django_filters.CharFilter(field_name="product__isrc")
+    upc = django_filters.CharFilter(field_name="product__upc")
 
     class Meta:
         model = SalesLine
@@ -136,7 +140,7 @@ class SalesLineFilter(django_filters.FilterSet):
 
 
 class SalesLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoyaltiesViewSet):
-    """Report lines; `?matched=false` is the queue of lines waiting to be matched by hand."""
+    """Report lines; `?matched=false` lists the lines whose product waits to be matched."""
 
     queryset = SalesLine.objects.none()
     serializer_class = s.SalesLineSerializer
@@ -152,19 +156,63 @@ class SalesLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Royalti
     @extend_schema(request=s.SalesLineMatchSerializer, responses=s.SalesLineSerializer)
     @action(detail=True, methods=["post"])
     def match(self, request: Request, pk: str | None = None) -> Response:
-        """Match the line to a track (and so its release) or to a release; it then counts."""
-        data = self.validated(s.SalesLineMatchSerializer, request.data)
-        track = release = None
-        if "track" in data:
-            track = catalog.track_get(organization=self.organization, track_id=data["track"])
-        else:
-            release = catalog.release_get(
-                organization=self.organization, release_id=data["release"]
-            )
-        line = reports.sales_line_match(
-            line=self.get_object(), track=track, release=release, actor=self.membership.user
+        """Match the line's product (its ISRC/UPC in its report) to a track (and so its
+        release) or to a release; all of the product's lines then count."""
+        _match_product(self, self.get_object().product, request)
+        return Response(s.SalesLineSerializer(self.get_object()).data)
+
+
+def _match_product(
+    view: RoyaltiesViewSet, product: ReportProduct, request: Request
+) -> ReportProduct:
+    data = view.validated(s.SalesLineMatchSerializer, request.data)
+    track = release = None
+    if "track" in data:
+        track = catalog.track_get(organization=view.organization, track_id=data["track"])
+    else:
+        release = catalog.release_get(organization=view.organization, release_id=data["release"])
+    return reports.report_product_match(
+        product=product, track=track, release=release, actor=view.membership.user
+    )
+
+
+class ReportProductFilter(django_filters.FilterSet):
+    matched = django_filters.BooleanFilter(
+        field_name="release", lookup_expr="isnull", exclude=True, help_text="false: the queue."
+    )
+    report = django_filters.UUIDFilter(field_name="report_id")
+    isrc = django_filters.CharFilter()
+    upc = django_filters.CharFilter()
+
+    class Meta:
+        model = ReportProduct
+        fields = ["matched", "report", "isrc", "upc"]
+
+
+class ReportProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoyaltiesViewSet):
+    """The products (ISRC/UPC) each report names; `?matched=false` is the queue to match by
+    hand, a product at a time for all of its lines."""
+
+    queryset = ReportProduct.objects.none()
+    serializer_class = s.ReportProductSerializer
+    filterset_class = ReportProductFilter
+    ordering_fields = ["lines"]
+
+    def get_queryset(self) -> QuerySet[ReportProduct]:
+        return selectors.report_product_list(organization=self.organization)
+
+    def get_object(self) -> ReportProduct:
+        return selectors.report_product_get(
+            organization=self.organization, product_id=self.kwargs["pk"]
         )
-        return Response(s.SalesLineSerializer(line).data)
+
+    @extend_schema(request=s.SalesLineMatchSerializer, responses=s.ReportProductSerializer)
+    @action(detail=True, methods=["post"])
+    def match(self, request: Request, pk: str | None = None) -> Response:
+        """Match the product to a track (and so its release) or to a release; all of its
+        lines then count."""
+        product = _match_product(self, self.get_object(), request)
+        return Response(s.ReportProductSerializer(product).data)
 
 
 class ExchangeRateViewSet(mixins.ListModelMixin, RoyaltiesViewSet):

@@ -102,7 +102,7 @@ def amount(value: str, *, decimal_comma: bool = False, field: str = "amount") ->
 
 def quantity(value: str) -> int:
     text = value.strip()
-    if not text.lstrip("-").isdigit():
+    if not text.lstrip("-").isdecimal():  # isdigit() admits "²", which int() refuses
         raise LineError(f"quantity: '{value}' is not a whole number")
     if len(text.lstrip("-")) > MAX_QUANTITY_DIGITS:  # the column is a bigint
         raise LineError("quantity: too large")
@@ -172,11 +172,12 @@ def _month(text: str, formats: tuple[str, ...]) -> dt.date:
 
 
 def usage(value: str, mapping: dict[str, str]) -> str:
-    return _usage(value, tuple(mapping.items()) if mapping else ())
+    return usage_pairs(value, tuple(mapping.items()) if mapping else ())
 
 
 @functools.lru_cache(maxsize=1024)
-def _usage(value: str, pairs: tuple[tuple[str, str], ...]) -> str:
+def usage_pairs(value: str, pairs: tuple[tuple[str, str], ...]) -> str:
+    """`value` as one of our usage types; `pairs` maps the layout's own names to ours."""
     mapping = dict(pairs)
     key = value.strip().lower()
     if key in mapping:

@@ -4,12 +4,19 @@ DD.MM.YYYY, decimal comma, and the currency in the amount columns' headers, e.g.
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Iterator
-from typing import TextIO
 
 from royalties.parsers import base
+from royalties.parsers.table import (
+    Amount,
+    Cell,
+    Constant,
+    Quantity,
+    TableLayout,
+    TablePlan,
+    month_check,
+    usage_check,
+)
 
 COLUMNS = {
     "date": "Datum",
@@ -23,22 +30,20 @@ USAGE = {"stream": "stream", "streaming": "stream", "download": "download", "vid
 _AMOUNT_HEADER = re.compile(r"^umsatz (brutto|netto) \(([a-z]{3})\)$", re.IGNORECASE)
 
 
-class EuropeanCsv:
+class EuropeanCsv(TableLayout):
     code = "european_csv"
     description = (
         "Semicolon-separated; Datum (DD.MM.YYYY), Land, ISRC, EAN, Nutzung, Anzahl, "
         "Umsatz brutto (CUR), Umsatz netto (CUR); decimal comma; currency in the headers."
     )
+    delimiter = ";"
 
     def detect(self, head: str) -> bool:
         first = head.splitlines()[0] if head else ""
         return ";" in first and "umsatz netto" in first.lower()
 
-    def parse(
-        self, stream: TextIO, context: base.ParseContext
-    ) -> Iterator[base.SaleRow | base.BadLine]:
-        reader = csv.reader(stream, delimiter=";")
-        header, col = base.read_header(reader, COLUMNS)
+    def plan(self, header: list[str], context: base.ParseContext) -> TablePlan:
+        col = base.header_map(header, COLUMNS)
         amounts: dict[str, tuple[int, str]] = {}
         for index, title in enumerate(header):
             found = _AMOUNT_HEADER.match(title.strip())
@@ -52,22 +57,18 @@ class EuropeanCsv:
             currency = base.currency(amounts["netto"][1])
         except base.LineError as exc:
             raise base.ReportMalformed(str(exc)) from None
-        gross_at, net_at = amounts["brutto"][0], amounts["netto"][0]
-
-        def build(number: int, row: list[str]) -> base.SaleRow:
-            isrc, upc = base.identifiers(row[col["isrc"]], row[col["upc"]])
-            return base.SaleRow(
-                line_number=number,
-                store=context.store,
-                sale_month=base.month(row[col["date"]], ("%d.%m.%Y",)),
-                territory=base.territory(row[col["territory"]]),
-                isrc=isrc,
-                upc=upc,
-                usage_type=base.usage(row[col["usage_type"]], USAGE),
-                quantity=base.quantity(row[col["quantity"]]),
-                gross=base.amount(row[gross_at], decimal_comma=True, field="gross"),
-                net=base.amount(row[net_at], decimal_comma=True, field="net"),
-                currency=currency,
-            )
-
-        yield from base.table_rows(reader, len(header), build)
+        return TablePlan(
+            width=len(header),
+            isrc=col["isrc"],
+            upc=col["upc"],
+            rules={
+                "store": Constant(context.store),
+                "sale_month": Cell(col["date"], month_check(("%d.%m.%Y",))),
+                "territory": Cell(col["territory"], base.territory),
+                "usage_type": Cell(col["usage_type"], usage_check(USAGE)),
+                "quantity": Quantity(col["quantity"]),
+                "gross": Amount(amounts["brutto"][0], "gross", decimal_comma=True),
+                "net": Amount(amounts["netto"][0], "net", decimal_comma=True),
+                "currency": Constant(currency),
+            },
+        )

@@ -4,10 +4,18 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
-from typing import TextIO
 
 from royalties.parsers import base
+from royalties.parsers.table import (
+    Amount,
+    Cell,
+    Constant,
+    Quantity,
+    TableLayout,
+    TablePlan,
+    month_check,
+    usage_check,
+)
 
 COLUMNS = {
     "period": "Reporting Month",
@@ -24,37 +32,33 @@ USAGE = {"stream": "stream", "premium stream": "stream", "ad-supported stream": 
          "download": "download", "video": "ugc"}  # fmt: skip
 
 
-class StreamingTsv:
+class StreamingTsv(TableLayout):
     code = "streaming_tsv"
     description = (
         "Tab-separated; Reporting Month (YYYYMM), Country Code, ISRC, EAN, Product Type, "
         "Units, Gross Revenue, Net Payable, Currency; decimal point."
     )
+    delimiter = "\t"
+    quoting = csv.QUOTE_NONE
 
     def detect(self, head: str) -> bool:
         first = head.splitlines()[0] if head else ""
         return "\t" in first and "reporting month" in first.lower()
 
-    def parse(
-        self, stream: TextIO, context: base.ParseContext
-    ) -> Iterator[base.SaleRow | base.BadLine]:
-        reader = csv.reader(stream, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header, col = base.read_header(reader, COLUMNS)
-
-        def build(number: int, row: list[str]) -> base.SaleRow:
-            isrc, upc = base.identifiers(row[col["isrc"]], row[col["upc"]])
-            return base.SaleRow(
-                line_number=number,
-                store=context.store,
-                sale_month=base.month(row[col["period"]], ("%Y%m",)),
-                territory=base.territory(row[col["territory"]]),
-                isrc=isrc,
-                upc=upc,
-                usage_type=base.usage(row[col["usage_type"]], USAGE),
-                quantity=base.quantity(row[col["quantity"]]),
-                gross=base.amount(row[col["gross"]], field="gross"),
-                net=base.amount(row[col["net"]], field="net"),
-                currency=base.currency(row[col["currency"]]),
-            )
-
-        yield from base.table_rows(reader, len(header), build)
+    def plan(self, header: list[str], context: base.ParseContext) -> TablePlan:
+        col = base.header_map(header, COLUMNS)
+        return TablePlan(
+            width=len(header),
+            isrc=col["isrc"],
+            upc=col["upc"],
+            rules={
+                "store": Constant(context.store),
+                "sale_month": Cell(col["period"], month_check(("%Y%m",))),
+                "territory": Cell(col["territory"], base.territory),
+                "usage_type": Cell(col["usage_type"], usage_check(USAGE)),
+                "quantity": Quantity(col["quantity"]),
+                "gross": Amount(col["gross"], "gross"),
+                "net": Amount(col["net"], "net"),
+                "currency": Cell(col["currency"], base.currency),
+            },
+        )

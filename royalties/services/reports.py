@@ -5,9 +5,9 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
-import io
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,8 +28,9 @@ from enterprise_suite.errors import Conflict, InvalidTransition, ValidationFaile
 from realtime.events import publish
 from royalties import parsers
 from royalties.choices import ReportStatus
-from royalties.loading import line_sink
-from royalties.models import SalesLine, SalesReport, sales_report_upload_path
+from royalties.loading import LineSink, ProductRegistry, line_sink
+from royalties.models import ReportProduct, SalesReport, sales_report_upload_path
+from royalties.parsers.columnar import read_chunks
 from royalties.services.periods import accounting_period_for, first_of_month
 
 logger = structlog.get_logger(__name__)
@@ -206,54 +207,61 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
     if layout is None:
         raise ReportRejected(f"Unknown layout '{report.layout}'.", [], 0, 0)
     context = parsers.ParseContext(store=report.store_code, period=report.period)
-    max_bad = settings.ROYALTIES_MAX_BAD_LINES
-    max_listed = settings.ROYALTIES_MAX_LISTED_ERRORS
-    errors: list[dict[str, Any]] = []
-    total = loaded = bad = 0
-    with report.file.open("rb") as stored:
+    tally = _BadLines(settings.ROYALTIES_MAX_BAD_LINES, settings.ROYALTIES_MAX_LISTED_ERRORS)
+    loaded = 0
+    with report.file.open("rb") as stored, ExitStack() as open_sink:
         # The storage's own file object, not Django's wrappers (whose `closed` property the
         # text layer would call on every line).
         raw = getattr(stored.file, "file", stored.file) or stored
-        stream = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
-        rows = layout.parse(stream, context)
+        sink: LineSink | None = None
+        registry = ProductRegistry(report)
         try:
-            first, bad = _first_good(rows, errors, max_listed)
-            if first is None:
-                raise ReportRejected("The report has no valid lines.", errors, bad, bad)
-            sale_month = report.period or first.sale_month
-            period = accounting_period_for(organization=report.organization, month=sale_month)
-            report.period, report.accounting_period = sale_month, period
-            with line_sink(
-                report_id=report.pk, organization_id=report.organization_id, period_id=period.pk
-            ) as sink:
-                sink.write(first)
-                loaded = 1
-                for row in rows:
-                    if isinstance(row, parsers.BadLine):
-                        bad += 1
-                        if len(errors) < max_listed:
-                            errors.append({"line": row.line_number, "reason": row.reason})
-                        if bad > max_bad:
-                            break
+            for chunk in read_chunks(layout, raw, context, registry.identify):
+                if sink is None:
+                    first = chunk.first_good()
+                    tally.add(chunk.rows, before=first[0] if first else None)
+                    if tally.over:
+                        raise tally.rejected_before_first_good()
+                    if first is None:
                         continue
-                    sink.write(row)
-                    loaded += 1
-                    if progress is not None and loaded % PROGRESS_EVERY == 0:
-                        progress(loaded + bad)
-            matched = sink.index.matched
+                    sale_month = report.period or first[1]
+                    period = accounting_period_for(
+                        organization=report.organization, month=sale_month
+                    )
+                    report.period, report.accounting_period = sale_month, period
+                    registry.period_id = period.pk
+                    sink = open_sink.enter_context(line_sink(registry))
+                    tally.add(chunk.rows, after=first[0])
+                else:
+                    tally.add(chunk.rows)
+                if tally.over:
+                    break
+                sink.write_chunk(chunk)
+                loaded += chunk.good
+                if progress is not None:
+                    progress(loaded + tally.bad)
+            if sink is None:
+                raise ReportRejected(
+                    "The report has no valid lines.", tally.errors, tally.bad, tally.bad
+                )
         except parsers.ReportMalformed as exc:
-            bad = max(bad, len(errors))
-            raise ReportRejected(str(exc), errors, bad, loaded + bad) from None
+            raise ReportRejected(str(exc), tally.errors, tally.bad, loaded + tally.bad) from None
         except UnicodeDecodeError:
-            raise ReportRejected("The file is not UTF-8 text.", errors, bad, loaded + bad) from None
-    total = loaded + bad
-    if bad > max_bad:
+            raise ReportRejected(
+                "The file is not UTF-8 text.", tally.errors, tally.bad, loaded + tally.bad
+            ) from None
+    total = loaded + tally.bad
+    if tally.over:
         raise ReportRejected(
-            f"More than {max_bad} bad lines; the report was rejected whole.", errors, bad, total
+            f"More than {tally.limit} bad lines; the report was rejected whole.",
+            tally.errors,
+            tally.bad,
+            total,
         )
-    report.errors = errors
+    matched = sink.matched
+    report.errors = tally.errors
     metrics.royalties_lines_imported(layout=report.layout, outcome="loaded", count=loaded)
-    metrics.royalties_lines_imported(layout=report.layout, outcome="bad", count=bad)
+    metrics.royalties_lines_imported(layout=report.layout, outcome="bad", count=tally.bad)
     metrics.royalties_lines_imported(layout=report.layout, outcome="matched", count=matched)
     metrics.royalties_lines_imported(
         layout=report.layout, outcome="unmatched", count=loaded - matched
@@ -263,28 +271,42 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
     return total, loaded, matched
 
 
-def _first_good(
-    rows: Any, errors: list[dict[str, Any]], max_listed: int
-) -> tuple[parsers.SaleRow | None, int]:
-    """The first valid line (the report's month and period come from it), and how many bad
-    lines came before it."""
-    bad = 0
-    for row in rows:
-        if isinstance(row, parsers.SaleRow):
-            return row, bad
-        bad += 1
-        if len(errors) < max_listed:
-            errors.append({"line": row.line_number, "reason": row.reason})
-        if bad > settings.ROYALTIES_MAX_BAD_LINES:
-            # Rejected with the true count (the listed errors stop at max_listed).
-            raise ReportRejected(
-                f"More than {settings.ROYALTIES_MAX_BAD_LINES} bad lines before the first "
-                "valid one; the report was rejected whole.",
-                errors,
-                bad,
-                bad,
-            )
-    return None, bad
+class _BadLines:
+    """The report's bad lines: how many, the first ones listed, and whether there are more
+    than a report may have. Counting stops at the first line over the limit."""
+
+    def __init__(self, limit: int, listed: int) -> None:
+        self.limit, self.listed = limit, listed
+        self.bad = 0
+        self.errors: list[dict[str, Any]] = []
+
+    @property
+    def over(self) -> bool:
+        return self.bad > self.limit
+
+    def add(self, rows: list[Any], *, before: int | None = None, after: int | None = None) -> None:
+        """Count the bad lines among `rows` (only those before or after a line number)."""
+        for row in rows:
+            if self.over:
+                return
+            if not isinstance(row, parsers.BadLine):
+                continue
+            if (before is not None and row.line_number > before) or (
+                after is not None and row.line_number < after
+            ):
+                continue
+            self.bad += 1
+            if len(self.errors) < self.listed:
+                self.errors.append({"line": row.line_number, "reason": row.reason})
+
+    def rejected_before_first_good(self) -> ReportRejected:
+        return ReportRejected(
+            f"More than {self.limit} bad lines before the first valid one; the report was "
+            "rejected whole.",
+            self.errors,
+            self.bad,
+            self.bad,
+        )
 
 
 def _finish(report: SalesReport, status: str, **fields: Any) -> SalesReport | None:
@@ -376,27 +398,32 @@ def sales_report_import(
     return report
 
 
-def sales_line_match(
+def report_product_match(
     *,
-    line: SalesLine,
+    product: ReportProduct,
     track: Track | None = None,
     release: Release | None = None,
     actor: User | None = None,
-) -> SalesLine:
-    """Match an unmatched line by hand to a track (and its release) or a release. From then
-    on it counts; if its period has closed, it counts in the next open one."""
+) -> ReportProduct:
+    """Match an unmatched product of a report by hand to a track (and its release) or a
+    release. From then on all of its lines count; if its period has closed, they count in
+    the next open one."""
     if (track is None) == (release is None):
         raise ValidationFailed(
             "Give either a track or a release.", details={"track": ["Track or release."]}
         )
     target_org = (track or release).organization_id  # type: ignore[union-attr]
-    if target_org != line.organization_id:
+    if target_org != product.organization_id:
         raise ValidationFailed("No such track or release.", details={"track": ["Not found."]})
     with transaction.atomic():
-        locked = SalesLine.objects.select_for_update().select_related("period").get(pk=line.pk)
+        locked = (
+            ReportProduct.objects.select_for_update(of=("self",))
+            .select_related("period")
+            .get(pk=product.pk)
+        )
         if locked.release_id is not None:
             raise InvalidTransition(
-                "This line is already matched.",
+                "This product is already matched.",
                 details={"track": str(locked.track_id), "release": str(locked.release_id)},
             )
         locked.track = track
@@ -408,19 +435,21 @@ def sales_line_match(
             )
         locked.save(update_fields=["track", "release", "matched_by_hand", "period"])
         SalesReport.objects.filter(pk=locked.report_id).update(
-            lines_matched=F("lines_matched") + 1, updated_at=timezone.now()
+            lines_matched=F("lines_matched") + locked.lines, updated_at=timezone.now()
         )
         publish(
             organization_id=locked.organization_id,
-            type="sales_line.matched",
-            # Lines have bigint ids; the event's subject is the report, the line is in data.
+            type="sales_product.matched",
+            # Products have bigint ids; the event's subject is the report.
             subject_type="sales_report",
             subject_id=locked.report_id,
             release_id=locked.release_id,
             actor_id=actor.pk if actor else None,
             data={
-                "line_id": locked.pk,
-                "line_number": locked.line_number,
+                "product_id": locked.pk,
+                "isrc": locked.isrc,
+                "upc": locked.upc,
+                "lines": locked.lines,
                 "track_id": str(locked.track_id) if locked.track_id else None,
                 "release_id": str(locked.release_id),
             },

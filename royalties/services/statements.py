@@ -60,12 +60,17 @@ def period_groups(period: AccountingPeriod) -> dict[GroupKey, Group]:
     """The period's matched sales, converted exactly and grouped by statement line."""
     rows = list(
         SalesLine.objects.filter(
-            organization_id=period.organization_id, period=period, release_id__isnull=False
+            product__organization_id=period.organization_id,
+            product__period=period,
+            product__release_id__isnull=False,
         )
-        .values("track_id", "release_id", "store", "territory", "currency", "sale_month")
+        .values(
+            "product__track_id", "product__release_id", "store", "territory", "currency",
+            "sale_month",
+        )
         .annotate(net=Sum("net"), quantity=Sum("quantity"), lines=Count("id"))
         .order_by()
-    )
+    )  # fmt: skip
     rates, missing = rates_for(
         organization=period.organization, pairs={(r["currency"], r["sale_month"]) for r in rows}
     )
@@ -77,7 +82,7 @@ def period_groups(period: AccountingPeriod) -> dict[GroupKey, Group]:
         )
     groups: dict[GroupKey, Group] = defaultdict(Group)
     for row in rows:
-        key = (row["track_id"], row["release_id"], row["store"], row["territory"])
+        key = (row["product__track_id"], row["product__release_id"], row["store"], row["territory"])
         group = groups[key]
         group.total += convert(row["net"], rates[(row["currency"], row["sale_month"])])
         group.quantity += row["quantity"]

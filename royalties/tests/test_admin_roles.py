@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import MembershipFactory, OrganizationFactory
-from royalties.models import SalesLine
+from royalties.models import ReportProduct, SalesLine
 from royalties.tests import files
 from royalties.tests.files import Sale
 
@@ -30,9 +30,10 @@ def test_staff_see_their_reports_and_only_writers_match(catalog: Any, import_fil
         files.canonical([Sale("USXYZ2600001", "", "DE", "stream", 3, "1", "0.25")]) + b"bad,line\n",
     )
     stranger_org = OrganizationFactory()
-    line = SalesLine.objects.get(report=report)
+    product = ReportProduct.objects.get(report=report)
+    line = SalesLine.objects.get(product=product)
     reports = reverse("admin:royalties_salesreport_changelist")
-    queue = reverse("admin:royalties_unmatchedsalesline_changelist")
+    queue = reverse("admin:royalties_unmatchedproduct_changelist")
 
     viewer = _staff(catalog.organization, "viewer")
     page = viewer.get(reverse("admin:royalties_salesreport_change", args=[report.pk]))
@@ -42,11 +43,11 @@ def test_staff_see_their_reports_and_only_writers_match(catalog: Any, import_fil
     assert b"USXYZ2600001" in viewer.get(queue).content
     viewer.post(
         queue,
-        {"action": "match_lines", "_selected_action": [line.pk], "apply": "1",
+        {"action": "match_products", "_selected_action": [product.pk], "apply": "1",
          "track": str(catalog.track_a.pk)},
     )  # fmt: skip
-    line.refresh_from_db()
-    assert line.track_id is None  # a viewer may not match
+    product.refresh_from_db()
+    assert product.track_id is None  # a viewer may not match
 
     outsider = _staff(stranger_org, "owner")
     assert report.original_filename.encode() not in outsider.get(reports).content
@@ -59,11 +60,14 @@ def test_staff_see_their_reports_and_only_writers_match(catalog: Any, import_fil
     manager = _staff(catalog.organization, "manager")
     manager.post(
         queue,
-        {"action": "match_lines", "_selected_action": [line.pk], "apply": "1",
+        {"action": "match_products", "_selected_action": [product.pk], "apply": "1",
          "track": str(catalog.track_a.pk)},
     )  # fmt: skip
-    line.refresh_from_db()
-    assert line.track_id == catalog.track_a.pk
+    product.refresh_from_db()
+    assert product.track_id == catalog.track_a.pk
+    assert SalesLine.objects.get(pk=line.pk).product.release_id == catalog.release.pk
+    report.refresh_from_db()
+    assert report.lines_matched == 1
     statements = manager.get(reverse("admin:royalties_statement_changelist"))
     assert statements.status_code == 200
 

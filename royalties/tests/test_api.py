@@ -64,28 +64,55 @@ def test_bad_upload_parameters_are_400_and_store_nothing(caller):
 
 
 def test_unmatched_queue_and_manual_match(caller, catalog, django_capture_on_commit_callbacks):
-    content = files.canonical([Sale("USXYZ2600001", "", "DE", "stream", 3, "1", "0.25")])
+    content = files.canonical(
+        [
+            Sale("USXYZ2600001", "", "DE", "stream", 3, "1", "0.25"),
+            Sale("USXYZ2600001", "", "FR", "stream", 1, "1", "0.50"),
+            Sale("USXYZ2600002", "", "FR", "stream", 1, "1", "0.75"),
+        ]
+    )
     with django_capture_on_commit_callbacks(execute=True):
         upload(caller, content, store="teststore")
     queue = caller.client.get("/api/v1/sales-lines/?matched=false").json()
-    assert queue["count"] == 1
+    assert queue["count"] == 3
     line_id = queue["results"][0]["id"]
     assert caller.client.get("/api/v1/earnings/?group_by=track").json()["results"] == []
+    products = caller.client.get("/api/v1/report-products/?matched=false").json()
+    assert [(p["isrc"], p["lines"]) for p in products["results"]] == [
+        ("USXYZ2600001", 2),
+        ("USXYZ2600002", 1),
+    ]
 
+    # Matching a line matches its product: both lines of that ISRC in the report count.
     response = caller.client.post(
         f"/api/v1/sales-lines/{line_id}/match/", {"track": str(catalog.track_b.pk)}
     )
     assert response.status_code == 200, response.json()
     assert response.json()["release"] == str(catalog.release.pk)
-    assert caller.client.get("/api/v1/sales-lines/?matched=false").json()["count"] == 0
+    assert response.json()["matched_by_hand"] is True
+    assert caller.client.get("/api/v1/sales-lines/?matched=false").json()["count"] == 1
     earnings = caller.client.get("/api/v1/earnings/?group_by=track").json()
     assert earnings["results"][0]["key"] == str(catalog.track_b.pk)
-    assert earnings["results"][0]["amount_cents"] == "0.25"
+    assert earnings["results"][0]["amount_cents"] == "0.75"
+    assert earnings["results"][0]["lines"] == 2
     again = caller.client.post(
         f"/api/v1/sales-lines/{line_id}/match/", {"track": str(catalog.track_a.pk)}
     )
     assert again.status_code == 409
-    assert SalesLine.objects.get(pk=line_id).track_id == catalog.track_b.pk
+    assert SalesLine.objects.get(pk=line_id).product.track_id == catalog.track_b.pk
+
+    # The other product, through the products endpoint, to a release.
+    other = products["results"][1]["id"]
+    matched = caller.client.post(
+        f"/api/v1/report-products/{other}/match/", {"release": str(catalog.release.pk)}
+    )
+    assert matched.status_code == 200, matched.json()
+    assert matched.json()["track"] is None and matched.json()["lines"] == 1
+    assert caller.client.get("/api/v1/report-products/?matched=false").json()["count"] == 0
+    report = SalesReport.objects.get()
+    assert report.lines_matched == 3
+    missing = caller.client.post(f"/api/v1/report-products/{other}/match/", {})
+    assert missing.status_code == 400
 
 
 def test_statement_flow_with_csv_and_trace(caller, catalog, django_capture_on_commit_callbacks):
@@ -189,9 +216,14 @@ def test_another_organization_sees_nothing(make_caller, catalog, import_file):
     assert stranger.client.get(f"/api/v1/sales-reports/{report.pk}/").status_code == 404
     assert stranger.client.get("/api/v1/sales-lines/").json()["count"] == 0
     assert stranger.client.get("/api/v1/earnings/?group_by=track").json()["results"] == []
-    line = SalesLine.objects.get(report=report)
+    line = SalesLine.objects.get(product__report=report)
     response = stranger.client.post(
         f"/api/v1/sales-lines/{line.pk}/match/", {"track": str(catalog.track_a.pk)}
+    )
+    assert response.status_code == 404
+    assert stranger.client.get("/api/v1/report-products/").json()["count"] == 0
+    response = stranger.client.post(
+        f"/api/v1/report-products/{line.product_id}/match/", {"track": str(catalog.track_a.pk)}
     )
     assert response.status_code == 404
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from accounts.tests.factories import UserFactory
 from enterprise_suite.schedules import PREFIXES, SCHEDULES
 from royalties.choices import ReportStatus
-from royalties.models import ExchangeRate, SalesLine, SalesReport
+from royalties.models import ExchangeRate, ReportProduct, SalesLine, SalesReport
 from royalties.services.dropfolder import drop_storage, sales_reports_pick_up
 from royalties.tests import files
 from royalties.tests.files import Sale
@@ -157,27 +157,27 @@ def test_admin_pages_show_reports_and_the_queue(catalog, import_file, client):
     page = client.get(reverse("admin:royalties_salesreport_change", args=[report.pk]))
     assert page.status_code == 200
     assert b"line 3: expected 10 fields, found 2" in page.content
-    line = SalesLine.objects.get(report=report)
-    queue = client.get(reverse("admin:royalties_unmatchedsalesline_changelist"))
+    product = ReportProduct.objects.get(report=report)
+    queue = client.get(reverse("admin:royalties_unmatchedproduct_changelist"))
     assert b"USXYZ2600001" in queue.content
     form = client.post(
-        reverse("admin:royalties_unmatchedsalesline_changelist"),
-        {"action": "match_lines", "_selected_action": [line.pk]},
+        reverse("admin:royalties_unmatchedproduct_changelist"),
+        {"action": "match_products", "_selected_action": [product.pk]},
     )
-    assert b"Match sales lines" in form.content
+    assert b"Match products" in form.content
     done = client.post(
-        reverse("admin:royalties_unmatchedsalesline_changelist"),
+        reverse("admin:royalties_unmatchedproduct_changelist"),
         {
-            "action": "match_lines",
-            "_selected_action": [line.pk],
+            "action": "match_products",
+            "_selected_action": [product.pk],
             "apply": "1",
             "track": str(catalog.track_a.pk),
         },
         follow=True,
     )
-    assert b"Matched 1 line" in done.content
-    line.refresh_from_db()
-    assert line.track_id == catalog.track_a.pk and line.matched_by_hand
+    assert b"Matched 1 product(s), 1 line(s)" in done.content
+    product.refresh_from_db()
+    assert product.track_id == catalog.track_a.pk and product.matched_by_hand
 
 
 @pytest.mark.services
@@ -206,5 +206,5 @@ def test_upload_is_imported_by_a_real_worker(celery_worker_process, make_caller)
             break
         time.sleep(0.2)
     assert status == "imported", celery_worker_process.log()
-    assert SalesLine.objects.get(report_id=report_id).track_id == track.pk
+    assert SalesLine.objects.get(product__report_id=report_id).product.track_id == track.pk
     assert dt.date(2026, 3, 1) == SalesReport.objects.get(pk=report_id).period

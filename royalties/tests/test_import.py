@@ -14,6 +14,7 @@ from royalties import selectors
 from royalties.choices import ReportStatus
 from royalties.models import SalesLine, SalesReport
 from royalties.parsers import layout_detect
+from royalties.selectors import report_lines
 from royalties.tests import files
 from royalties.tests.conftest import rate
 from royalties.tests.files import Sale
@@ -50,9 +51,13 @@ def test_each_layout_imports_matches_and_totals_to_the_cent(catalog, import_file
     assert (report.lines_total, report.lines_loaded, report.lines_bad) == (3, 3, 0)
     assert report.lines_matched == 3
     assert report.period == MARCH
-    lines = list(SalesLine.objects.filter(report=report).order_by("line_number"))
-    assert [line.track_id for line in lines] == [catalog.track_a.pk, catalog.track_b.pk, None]
-    assert all(line.release_id == catalog.release.pk for line in lines)
+    lines = list(report_lines(report))
+    assert [line.product.track_id for line in lines] == [
+        catalog.track_a.pk,
+        catalog.track_b.pk,
+        None,
+    ]
+    assert all(line.product.release_id == catalog.release.pk for line in lines)
     assert [line.usage_type for line in lines] == ["stream", "stream", "download"]
     assert lines[0].net == Decimal("3.0000000001")
     # Hand-computed: 3.0000000001 + 0.7512345678 + 13.99 = 17.7412345679 -> 17.74
@@ -71,16 +76,16 @@ def test_each_layout_imports_matches_and_totals_to_the_cent(catalog, import_file
 
 def test_download_store_gross_is_price_times_quantity(catalog, import_file):
     report = import_file(catalog.organization, files.download_store_csv(sales(catalog)))
-    line = SalesLine.objects.get(report=report, upc=catalog.release.upc)
+    line = SalesLine.objects.get(product__report=report, product__upc=catalog.release.upc)
     assert line.gross == Decimal("19.98")
 
 
 def test_european_layout_reads_the_currency_from_the_headers(catalog, import_file):
     rate(catalog.organization, "CHF", MARCH, "1.05")
     report = import_file(catalog.organization, files.european_csv(sales(catalog), currency="CHF"))
-    assert set(SalesLine.objects.filter(report=report).values_list("currency", flat=True)) == {
-        "CHF"
-    }
+    assert set(
+        SalesLine.objects.filter(product__report=report).values_list("currency", flat=True)
+    ) == {"CHF"}
     rows, _ = selectors.earnings(organization=catalog.organization, group_by="store", filters={})
     # 17.7412345679 CHF x 1.05 = 18.628296296295 EUR
     assert rows[0].amount == Decimal("18.628296296295")
@@ -131,14 +136,14 @@ def test_too_many_bad_lines_rejects_the_report_whole(catalog, import_file, setti
     assert report.status == ReportStatus.REJECTED
     assert "bad lines" in report.error
     assert [e["line"] for e in report.errors] == [5, 6]
-    assert not SalesLine.objects.filter(report=report).exists()
+    assert not SalesLine.objects.filter(product__report=report).exists()
 
 
 def test_truncated_dsr_is_rejected_and_leaves_nothing(catalog, import_file):
     report = import_file(catalog.organization, files.ddex_dsr(sales(catalog), footer=5))
     assert report.status == ReportStatus.REJECTED
     assert "FOOT counts 5" in report.error
-    assert not SalesLine.objects.filter(report=report).exists()
+    assert not SalesLine.objects.filter(product__report=report).exists()
 
 
 def test_dsr_summary_mismatch_is_rejected(catalog, import_file):
@@ -170,7 +175,7 @@ def test_a_report_with_no_matches_waits_in_the_queue(catalog, import_file):
     assert report.status == ReportStatus.IMPORTED
     assert report.lines_matched == 0
     queue = selectors.sales_line_list(organization=catalog.organization).filter(
-        release__isnull=True
+        product__release__isnull=True
     )
     assert queue.count() == 2
     rows, _ = selectors.earnings(organization=catalog.organization, group_by="track", filters={})
@@ -255,7 +260,7 @@ def test_too_many_bad_lines_before_any_good_one_are_all_counted(catalog, import_
     assert report.status == ReportStatus.REJECTED
     assert report.lines_bad == 4  # counted up to the one past the limit, not the one listed
     assert len(report.errors) == 1
-    assert not SalesLine.objects.filter(report=report).exists()
+    assert not SalesLine.objects.filter(product__report=report).exists()
 
 
 def test_a_upc_matches_in_its_twelve_and_thirteen_digit_forms(catalog, import_file):
@@ -272,8 +277,12 @@ def test_a_upc_matches_in_its_twelve_and_thirteen_digit_forms(catalog, import_fi
             ]
         ),
     )
-    lines = list(SalesLine.objects.filter(report=report).order_by("line_number"))
-    assert [line.release_id for line in lines] == [catalog.release.pk, catalog.release.pk, None]
+    lines = list(report_lines(report))
+    assert [line.product.release_id for line in lines] == [
+        catalog.release.pk,
+        catalog.release.pk,
+        None,
+    ]
     assert report.lines_matched == 2
 
 

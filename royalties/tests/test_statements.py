@@ -209,14 +209,14 @@ def test_allocate_never_makes_or_loses_a_cent():
 def test_a_line_matched_by_hand_after_its_period_closed_counts_in_the_next(
     catalog, import_file, payees
 ):
-    from royalties.services.reports import sales_line_match
+    from royalties.services.reports import report_product_match
 
     stranger = [Sale("USXYZ2600001", "", "DE", "stream", 3, "1", "2.00")]
     report = import_file(catalog.organization, files.canonical(stranger))
     march = report.accounting_period
     statements.period_close(period=march)
-    line = report.lines.get()
-    matched = sales_line_match(line=line, track=catalog.track_b)
+    product = report.products.get()
+    matched = report_product_match(product=product, track=catalog.track_b)
     assert matched.period.month == APRIL
     april = AccountingPeriod.objects.get(organization=catalog.organization, month=APRIL)
     statements.statements_generate(period=april)

@@ -1,0 +1,181 @@
+"""The column-at-a-time reader must give exactly what the line-by-line parser gives: the same
+valid lines with the same values, the same bad lines with the same reasons and numbers,
+whatever the mix of good and bad cells, quotes, line endings and chunk boundaries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from royalties.parsers import LAYOUTS, base, columnar
+
+ISRC, UPC = "USXYZ2600001", "036000291452"
+CELLS = {
+    "store": ["spotify", "", " padded ", "s" * 51, "back\\slash", "Foo Inc"],
+    "period": ["2026-03", "2026-03-15", "2026-13", "03/2026", " 2026-03", "2026-02-30"],
+    "territory": ["DE", "uk", "U1", "", "FR "],
+    "isrc": [ISRC, ISRC.lower(), "US-XYZ-26-00001", "NOTANISRC", "", "USXYZ2600002"],
+    "upc": ["", UPC, "123", f"0{UPC}"],
+    "usage_type": ["stream", "Stream", "download", "bogus", ""],
+    "quantity": ["1", "-3", "007", "1e3", "\u00b2", "1234567890123456789", "", "0"],
+    "gross": ["0.25", "-0.0000000001", "1E+2", "12345678901", "1.00000000001", " 3", "", "5"],
+    "net": ["0.1234567890", "2", "abc", "-0", ".5"],
+    "currency": ["EUR", "usd", "XYZ", "", "GBP"],
+}
+FIELDS = list(CELLS)
+VALID = {
+    "store": ["spotify", "Foo Inc", " padded "],
+    "period": ["2026-03", "2026-03-15"],
+    "territory": ["DE", "uk"],
+    "isrc": [ISRC, "USXYZ2600002", ""],
+    "upc": ["", UPC],
+    "usage_type": ["stream", "download"],
+    "quantity": ["1", "007", "-3"],
+    "gross": ["0.25", "5", "-0.0000000001"],
+    "net": ["0.1234567890", "2"],
+    "currency": ["EUR", "GBP", "usd"],
+}
+WHOLE_LINES = ["", ",,,,,,,,,", "too,few", "a,b,c,d,e,f,g,h,i,j,k"]
+
+
+@st.composite
+def cell_line(draw: Any) -> dict[str, str]:
+    """Mostly valid cells (so the column path's fast lane is taken), some replaced by any
+    of the edge cases."""
+    cells = {name: draw(st.sampled_from(values)) for name, values in VALID.items()}
+    if not cells["isrc"] and not cells["upc"]:
+        cells["isrc"] = ISRC
+    for name in draw(st.lists(st.sampled_from(FIELDS), max_size=2)):
+        cells[name] = draw(st.sampled_from(CELLS[name]))
+    return cells
+
+
+cell_line = cell_line()  # type: ignore[misc]
+line = st.one_of(
+    cell_line.map(lambda cells: ",".join(cells[name] for name in FIELDS)),
+    cell_line.map(lambda cells: ",".join(cells[name] for name in FIELDS) + ",extra"),
+    st.sampled_from(WHOLE_LINES),
+    # A quoted store with the delimiter in it: the rest of the file is read by csv.
+    cell_line.map(lambda c: '"Foo, Inc",' + ",".join(c[name] for name in FIELDS[1:])),
+)
+
+
+def canonical(lines: list[str], newline: str, bom: bool) -> bytes:
+    text = newline.join([",".join(FIELDS), *lines]) + newline
+    return (b"\xef\xbb\xbf" if bom else b"") + text.encode()
+
+
+def row_path(layout: Any, content: bytes) -> dict[int, tuple[Any, ...]]:
+    stream = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline="")
+    context = base.ParseContext(store="teststore")
+    return {row.line_number: _outcome(row) for row in layout.parse(stream, context)}
+
+
+def column_path(layout: Any, content: bytes) -> dict[int, tuple[Any, ...]]:
+    pairs: list[tuple[str, str]] = []
+
+    def identify(isrc: str, upc: str) -> int:
+        pairs.append((isrc, upc))
+        return len(pairs) - 1
+
+    out: dict[int, tuple[Any, ...]] = {}
+    context = base.ParseContext(store="teststore")
+    for chunk in columnar.read_chunks(layout, io.BytesIO(content), context, identify):
+        for row in chunk.rows:
+            assert row.line_number not in out
+            out[row.line_number] = _outcome(row)
+        if chunk.frame is None:
+            continue
+        for values in chunk.frame.iter_rows(named=True):
+            isrc, upc = pairs[values["product_id"]]
+            assert values["line_number"] not in out
+            out[values["line_number"]] = (
+                "ok",
+                values["store"],
+                dt.date.fromisoformat(values["sale_month"]),
+                values["territory"],
+                isrc,
+                upc,
+                values["usage_type"],
+                int(values["quantity"]),
+                Decimal(values["gross"]),
+                Decimal(values["net"]),
+                values["currency"],
+            )
+    return out
+
+
+def _outcome(row: base.SaleRow | base.BadLine) -> tuple[Any, ...]:
+    if isinstance(row, base.BadLine):
+        return ("bad", row.reason)
+    return ("ok", *row[1:])
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Chunk boundaries every few lines, so they fall everywhere.
+    monkeypatch.setattr(columnar, "CHUNK_BYTES", 300)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    lines=st.lists(line, min_size=1, max_size=40),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    bom=st.booleans(),
+)
+def test_columns_and_lines_agree_on_every_line(small_chunks, lines, newline, bom):
+    layout = LAYOUTS["canonical"]
+    content = canonical(lines, newline, bom)
+    expected = row_path(layout, content)
+    assert column_path(layout, content) == expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(lines=st.lists(cell_line, min_size=1, max_size=30))
+def test_the_decimal_comma_and_tab_layouts_agree_too(small_chunks, lines):
+    european = ["Datum;Land;ISRC;EAN;Nutzung;Anzahl;Umsatz brutto (EUR);Umsatz netto (EUR)"]
+    tsv = ["Reporting Month\tCountry Code\tISRC\tEAN\tProduct Type\tUnits\tGross Revenue\t"
+           "Net Payable\tCurrency"]  # fmt: skip
+    for cells in lines:
+        comma = {k: cells[k].replace(".", ",") for k in ("gross", "net")}
+        european.append(
+            f"01.03.2026;{cells['territory']};{cells['isrc']};{cells['upc']};"
+            f"{cells['usage_type']};{cells['quantity']};{comma['gross']};{comma['net']}"
+        )
+        tsv.append(
+            f"202603\t{cells['territory']}\t{cells['isrc']}\t{cells['upc']}\t"
+            f"{cells['usage_type']}\t{cells['quantity']}\t{cells['gross']}\t{cells['net']}\t"
+            f"{cells['currency']}"
+        )
+    for code, text in (("european_csv", european), ("streaming_tsv", tsv)):
+        content = ("\n".join(text) + "\n").encode()
+        assert column_path(LAYOUTS[code], content) == row_path(LAYOUTS[code], content), code
+
+
+def test_a_quoted_line_break_keeps_the_line_numbers(small_chunks):
+    good = f"spotify,2026-03,DE,{ISRC},,stream,1,1,1,EUR"
+    lines = [good] * 20 + [f'"Foo\nBar",2026-03,DE,{ISRC},,stream,1,1,1,EUR', good, "bad"]
+    content = canonical(lines, "\n", bom=False)
+    got = column_path(LAYOUTS["canonical"], content)
+    assert got == row_path(LAYOUTS["canonical"], content)
+    assert got[23][1] == "Foo\nBar"  # numbered by the line it ends on, as csv counts
+    assert got[24][0] == "ok" and got[25] == ("bad", "expected 10 fields, found 1")
+    assert sorted(got) == [*range(2, 22), 23, 24, 25]
+
+
+def test_a_file_that_is_not_utf8_is_refused():
+    content = canonical([f"spotify,2026-03,DE,{ISRC},,stream,1,1,1,EUR"], "\n", False)
+    with pytest.raises(UnicodeDecodeError):
+        column_path(LAYOUTS["canonical"], content + b"\xff\xfe,bad\n")
+
+
+def test_an_empty_file_or_header_only_file():
+    with pytest.raises(base.ReportMalformed, match="empty"):
+        column_path(LAYOUTS["canonical"], b"")
+    assert column_path(LAYOUTS["canonical"], canonical([], "\n", bom=True)) == {}
