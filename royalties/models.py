@@ -140,10 +140,20 @@ class ReportProduct(models.Model):
     """
 
     id = models.BigIntegerField(primary_key=True)  # from the report's SalesLineBlock
-    report = models.ForeignKey(SalesReport, on_delete=models.CASCADE, related_name="products")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # The import writes tens of thousands of products at once with the report, organization
+    # and period it holds locked or has just read: the database does not check those three
+    # per row (a deferred trigger each, at commit, cost more than writing the rows).
+    report = models.ForeignKey(
+        SalesReport, on_delete=models.CASCADE, related_name="products", db_constraint=False
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     period = models.ForeignKey(
-        AccountingPeriod, on_delete=models.PROTECT, related_name="report_products"
+        AccountingPeriod,
+        on_delete=models.PROTECT,
+        related_name="report_products",
+        db_constraint=False,
     )
     isrc = models.CharField("ISRC", max_length=12, blank=True)
     upc = models.CharField("UPC/EAN", max_length=14, blank=True)

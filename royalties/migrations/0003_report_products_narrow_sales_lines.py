@@ -134,6 +134,7 @@ class Migration(migrations.Migration):
                 (
                     "organization",
                     models.ForeignKey(
+                        db_constraint=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
                         to="accounts.organization",
@@ -142,6 +143,7 @@ class Migration(migrations.Migration):
                 (
                     "period",
                     models.ForeignKey(
+                        db_constraint=False,
                         on_delete=django.db.models.deletion.PROTECT,
                         related_name="report_products",
                         to="royalties.accountingperiod",
@@ -160,6 +162,7 @@ class Migration(migrations.Migration):
                 (
                     "report",
                     models.ForeignKey(
+                        db_constraint=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="products",
                         to="royalties.salesreport",
