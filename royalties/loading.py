@@ -150,15 +150,19 @@ class ProductRegistry:
         columns = ("id", "report_id", "organization_id", "period_id", "isrc", "upc",
                    "track_id", "release_id", "matched_by_hand", "lines")  # fmt: skip
         sql = f"COPY {ReportProduct._meta.db_table} ({', '.join(columns)}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            copy.write(
-                "".join(
-                    f"{product_id}\t{fixed}\t{isrc}\t{upc}\t{_id_text(track_id)}\t"
-                    f"{_id_text(release_id)}\tf\t{self._lines.get(product_id, 0)}\n"
-                    for (isrc, upc), product_id in self.ids.items()
-                    for track_id, release_id in (self._matches[product_id],)
-                )
+        match_texts: dict[Match, str] = {}  # a few thousand distinct matches at most
+        lines = self._lines
+        rows = []
+        for (isrc, upc), product_id in self.ids.items():
+            match = self._matches[product_id]
+            text = match_texts.get(match)
+            if text is None:
+                text = match_texts[match] = f"{_id_text(match[0])}\t{_id_text(match[1])}"
+            rows.append(
+                f"{product_id}\t{fixed}\t{isrc}\t{upc}\t{text}\tf\t{lines.get(product_id, 0)}\n"
             )
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            copy.write("".join(rows))
 
 
 def _sum_counts(counts: list[pl.DataFrame]) -> pl.DataFrame:

@@ -24,7 +24,7 @@ from accounts.models import Organization, User
 from distribution.models import Release, Track
 from distribution.services.assets import ReceivedUpload
 from enterprise_suite import metrics
-from enterprise_suite.errors import Conflict, InvalidTransition, ValidationFailed
+from enterprise_suite.errors import Conflict, InvalidTransition, PayloadTooLarge, ValidationFailed
 from realtime.events import publish
 from royalties import parsers
 from royalties.choices import ReportStatus
@@ -130,6 +130,12 @@ def sales_report_upload(
 ) -> SalesReport:
     """Store a received report file and queue its import. The same file (same SHA-256)
     twice in an organization is refused with 409, unless the earlier one was rejected."""
+    if upload.size > settings.SALES_REPORT_MAX_BYTES:  # every way in: API, admin, drop folder
+        limit = settings.SALES_REPORT_MAX_BYTES
+        raise PayloadTooLarge(
+            f"The file is larger than the {limit // (1024 * 1024)} MB limit.",
+            details={"max_bytes": limit, "size": upload.size},
+        )
     store_code = store_code.strip().lower()
     if not store_code:
         raise ValidationFailed("Name the store.", details={"store": ["This field is required."]})

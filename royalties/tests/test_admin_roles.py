@@ -79,7 +79,7 @@ def _report_file(name: str, content: bytes) -> Any:
 
 
 def test_staff_upload_a_report_in_the_admin(
-    catalog: Any, django_capture_on_commit_callbacks: Any
+    catalog: Any, django_capture_on_commit_callbacks: Any, settings: Any
 ) -> None:
     from royalties.models import SalesReport
 
@@ -127,6 +127,18 @@ def test_staff_upload_a_report_in_the_admin(
         },
     )
     assert junk.status_code == 200 and junk.context["form"].non_field_errors()
+    assert SalesReport.objects.count() == 1
+    # Over the size limit: refused on the form like the API's 413.
+    settings.SALES_REPORT_MAX_BYTES = 10
+    big = manager.post(
+        upload_url,
+        {
+            "organization": catalog.organization.pk,
+            "store": "spotify",
+            "file": _report_file("november.csv", content.replace(b"0.25", b"0.26")),
+        },
+    )
+    assert big.status_code == 200 and "larger than" in big.content.decode()
     assert SalesReport.objects.count() == 1
 
     viewer = _staff(catalog.organization, "viewer")

@@ -116,6 +116,25 @@ def test_drop_folder_job_uploads_archives_and_refuses_duplicates(catalog, tmp_pa
     assert sales_reports_pick_up(storage=storage) == []
 
 
+def test_a_file_over_the_size_limit_is_refused_whatever_way_it_comes(catalog, tmp_path, settings):
+    """The limit is the service's: the drop folder (and the admin) refuse it as the API does."""
+    storage = FileSystemStorage(location=str(tmp_path))
+    folder = _drop(catalog, storage)
+    old = time.time() - 600
+    for name in ("copy.tsv", "march.tsv"):
+        os.utime(tmp_path / folder / name, (old, old))
+    size = (tmp_path / folder / "march.tsv").stat().st_size
+    settings.SALES_REPORT_MAX_BYTES = size - 1
+
+    assert sales_reports_pick_up(storage=storage) == []
+
+    assert not SalesReport.objects.exists()
+    refused = sorted(storage.listdir(f"{folder}/refused")[1])
+    assert refused == ["copy.tsv", "copy.tsv.reason.txt", "march.tsv", "march.tsv.reason.txt"]
+    reason = storage.open(f"{folder}/refused/march.tsv.reason.txt").read().decode()
+    assert "larger than" in reason
+
+
 def test_drop_prefix_on_s3(catalog, settings):
     moto = pytest.importorskip("moto")
     import boto3
