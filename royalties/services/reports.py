@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import structlog
 from django.conf import settings
@@ -28,10 +28,11 @@ from enterprise_suite.errors import Conflict, InvalidTransition, PayloadTooLarge
 from realtime.events import publish
 from royalties import parsers
 from royalties.choices import ReportStatus
-from royalties.loading import LineSink, ProductRegistry, line_sink
 from royalties.models import ReportProduct, SalesReport, sales_report_upload_path
-from royalties.parsers.columnar import read_chunks
 from royalties.services.periods import accounting_period_for, first_of_month
+
+if TYPE_CHECKING:
+    from royalties.loading import LineSink as LineSinkType
 
 logger = structlog.get_logger(__name__)
 
@@ -209,6 +210,11 @@ def sales_report_upload_path_file(
 def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, int, int]:
     """Parse and load the report's lines; returns (total, loaded, matched). Raises
     `ReportRejected` when the file is malformed or has too many bad lines."""
+    # polars (about 40 MB in a process) is loaded by the first import, not by every web,
+    # worker and beat process at start-up.
+    from royalties.loading import ProductRegistry, line_sink
+    from royalties.parsers.columnar import read_chunks
+
     layout = parsers.layout_get(report.layout)
     if layout is None:
         raise ReportRejected(f"Unknown layout '{report.layout}'.", [], 0, 0)
@@ -219,7 +225,7 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
         # The storage's own file object, not Django's wrappers (whose `closed` property the
         # text layer would call on every line).
         raw = getattr(stored.file, "file", stored.file) or stored
-        sink: LineSink | None = None
+        sink: LineSinkType | None = None
         registry = ProductRegistry(report)
         try:
             for chunk in read_chunks(layout, raw, context, registry.identify):
