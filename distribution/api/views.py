@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Model, Q, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -34,15 +34,6 @@ class CatalogViewSet(ApiViewSet):
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "organization": self.organization}
-
-    def validated(
-        self, serializer_class: type[serializers.BaseSerializer[Any]], **kwargs: Any
-    ) -> dict[str, Any]:
-        serializer = serializer_class(
-            data=self.request.data, context=self.get_serializer_context(), **kwargs
-        )
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
 
 
 class SimpleCatalogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogViewSet):

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from rest_framework import viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -99,3 +99,18 @@ class ApiViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
     @property
     def organization(self) -> Organization:
         return self.membership.organization
+
+    def validated(
+        self,
+        serializer_class: type[serializers.BaseSerializer[Any]],
+        data: Any = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The request's body (or `data`) checked by `serializer_class`: 400 if it fails."""
+        serializer = serializer_class(
+            data=self.request.data if data is None else data,
+            context=self.get_serializer_context(),
+            **kwargs,
+        )
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -44,11 +44,6 @@ from royalties.services.periods import first_of_month
 class RoyaltiesViewSet(ApiViewSet):
     read_capability = Capability.CATALOG_READ
     write_capability = Capability.CATALOG_WRITE
-
-    def validated(self, serializer_class: type[serializers.Serializer[Any]], data: Any) -> Any:
-        serializer = serializer_class(data=data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
 
 class SalesReportFilter(django_filters.FilterSet):

@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import TextIO
 
 from django.db import transaction
 
@@ -70,13 +70,6 @@ def payee_create(
     if artist is not None and artist.organization_id != organization.pk:
         raise ValidationFailed("No such artist.", details={"artist": ["Not found."]})
     return Payee.objects.create(organization=organization, name=name, email=email, artist=artist)
-
-
-def payee_update(*, payee: Payee, **fields: Any) -> Payee:
-    for name, value in fields.items():
-        setattr(payee, name, value)
-    payee.save()
-    return payee
 
 
 def splits_set(
