@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -12,6 +11,7 @@ from django.views.decorators.cache import never_cache
 
 from enterprise_suite import metrics
 from enterprise_suite.celery import app as celery_app
+from enterprise_suite.redis_client import shared_redis
 
 CHECK_TIMEOUT_SECONDS = 2
 
@@ -25,15 +25,8 @@ def check_database() -> str:
 def check_redis() -> str:
     if not settings.REDIS_URL:
         return "not used (embedded profile)"
-    client = redis.Redis.from_url(
-        settings.REDIS_URL,
-        socket_connect_timeout=CHECK_TIMEOUT_SECONDS,
-        socket_timeout=CHECK_TIMEOUT_SECONDS,
-    )
-    try:
-        client.ping()
-    finally:
-        client.close()
+    # The process's own client: a probe every few seconds must not open a connection each.
+    shared_redis().ping()
     return "ok"
 
 

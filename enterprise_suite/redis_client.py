@@ -11,17 +11,20 @@ import threading
 import redis
 from django.conf import settings
 
-_client: redis.Redis | None = None
+# By URL: a test (or a check) that points settings.REDIS_URL elsewhere gets a client for it.
+_clients: dict[str, redis.Redis] = {}
 _client_lock = threading.Lock()
 
 
 def shared_redis() -> redis.Redis:
     """The process's client for `settings.REDIS_URL`."""
-    global _client
-    if _client is None:
+    url = settings.REDIS_URL
+    client = _clients.get(url)
+    if client is None:
         with _client_lock:
-            if _client is None:
-                _client = redis.Redis.from_url(
-                    settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=1
+            client = _clients.get(url)
+            if client is None:
+                client = _clients[url] = redis.Redis.from_url(
+                    url, socket_timeout=2, socket_connect_timeout=1
                 )
-    return _client
+    return client

@@ -49,3 +49,18 @@ def test_metrics_exposes_prometheus_text(client: Client) -> None:
     response = client.get("/metrics")
     assert response.status_code == 200
     assert b"django_http_requests_total_by_view_transport_method_total" in response.content
+
+
+@pytest.mark.services
+def test_readyz_reuses_the_process_redis_connection(
+    client: Client, settings: SettingsWrapper
+) -> None:
+    from enterprise_suite.redis_client import shared_redis
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the broker check is its own connection
+    assert client.get("/readyz").status_code == 200
+    before = shared_redis().info("stats")["total_connections_received"]
+    for _ in range(20):
+        assert client.get("/readyz").status_code == 200
+    after = shared_redis().info("stats")["total_connections_received"]
+    assert after - before <= 1  # was one new connection per probe
