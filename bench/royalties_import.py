@@ -25,7 +25,8 @@ process's own (VmHWM, the kernel's peak RSS) and nothing is cached between them:
            `royalties_salesline` (rolled back): what writing the rows alone costs, the ceiling
            of any import into that table whatever does the parsing; and the same into an
            unlogged copy of the table without its index (what the index and WAL cost).
-Order: copy, then --rounds (3) times import and copy, then earnings and floor; the import and
+Order: copy, then --rounds (3) times import and copy, then one import with the line-by-line
+reader (ROYALTIES_IMPORT_COLUMNAR=false) and a copy, then earnings and floor; the import and
 COPY times are medians (this machine's disk and CPU are shared, so single runs vary by a third),
 and each import is also given against the mean of the copies either side of it.
 
@@ -368,6 +369,9 @@ def main() -> int:
             for _round in range(args.rounds):  # copy, import, copy, import, ..., copy
                 imports.append(run_phase(env, "import", str(path)))
                 copies.append(run_phase(env, "copy", str(path)))
+            # The line-by-line reader (ROYALTIES_IMPORT_COLUMNAR=false), once, between copies.
+            by_line = run_phase({**env, "ROYALTIES_IMPORT_COLUMNAR": "false"}, "import", str(path))
+            copies.append(run_phase(env, "copy", str(path)))
             rollup = run_phase(env, "earnings")
             floor = run_phase(env, "floor", str(Path(tmp) / "lines.copy"))
         except BenchError as exc:
@@ -386,7 +390,7 @@ def main() -> int:
     pair_ratios = sorted(
         (copies[i]["seconds"] + copies[i + 1]["seconds"]) / 2 / run["seconds"]
         for i, run in enumerate(imports)
-    )
+    )  # copies[-1] follows the line-by-line import, below
     print(f"raw COPY:  {copy_seconds:6.2f} s  {copy_rate:>10,.0f} lines/s (median; runs "
           f"{', '.join(f'{run:.2f}' for run in copy_runs)} s)")  # fmt: skip
     import_runs = ", ".join(f"{run['seconds']:.2f}" for run in imports)
@@ -407,6 +411,11 @@ def main() -> int:
     bare_ratio = floor["rows"] / floor["bare_seconds"] / copy_rate
     print(f"           the same rows into an unlogged copy of the table without indexes: "
           f"{floor['bare_seconds']:.2f} s ({bare_ratio:.2f}x)")  # fmt: skip
+    by_line_ratio = (copies[-2]["seconds"] + copies[-1]["seconds"]) / 2 / by_line["seconds"]
+    print(f"line by line (ROYALTIES_IMPORT_COLUMNAR=false): {by_line['seconds']:.2f} s, "
+          f"{by_line_ratio:.2f}x its neighbouring copies; peak RSS "
+          f"{by_line['peak_rss'] / MB:.0f} MB, private "
+          f"{by_line['peak_anon'] / MB:.0f} MB")  # fmt: skip
     print(f"memory:    import process peak RSS {imported['peak_rss'] / MB:.0f} MB "
           f"(before import {imported['rss_before'] / MB:.0f} MB; target < 200 MB); private "
           f"(anonymous) memory {imported['anon_before'] / MB:.0f} MB before, peak "

@@ -21,16 +21,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import polars as pl
 from django.db import connection
 from psycopg.copy import QueuedLibpqWriter
 
 from distribution.models import Release, Track
 from royalties.models import ReportProduct, SalesLine, SalesLineBlock, SalesReport
 from royalties.parsers import SaleRow
-from royalties.parsers.columnar import Chunk
+from royalties.parsers.chunks import Chunk
+
+if TYPE_CHECKING:
+    import polars as pl
 
 COPY_COLUMNS = ("id", "product_id", "line_number", "store", "sale_month", "territory",
                 "usage_type", "quantity", "gross", "net", "currency")  # fmt: skip
@@ -166,6 +168,8 @@ class ProductRegistry:
 
 
 def _sum_counts(counts: list[pl.DataFrame]) -> pl.DataFrame:
+    import polars as pl
+
     return pl.concat(counts).group_by("product_id").agg(pl.col("len").sum())
 
 
@@ -192,6 +196,8 @@ class _Sink:
 
     def _lines(self, frame: pl.DataFrame, *columns: Any) -> pl.DataFrame:
         """The frame's lines with their ids, as `columns`; their count per product noted."""
+        import polars as pl  # only the columnar reader makes frames
+
         lines = frame.lazy().with_columns(
             (pl.lit(self._first_id, dtype=pl.Int64) + pl.col("line_number")).alias("id")
         )
@@ -221,6 +227,8 @@ class _CopySink(_Sink):
 
     def write_chunk(self, chunk: Chunk) -> None:
         if chunk.frame is not None:
+            import polars as pl  # only the columnar reader makes frames
+
             store = pl.col("store")
             if chunk.frame.get_column("store").str.contains(r"[\\\t]").any():
                 # COPY text escapes; a checked line has no line break in it.

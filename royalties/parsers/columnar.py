@@ -20,76 +20,27 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, NamedTuple
+from typing import IO, Any
 
 import polars as pl
 
 from royalties.parsers import base
+from royalties.parsers.chunks import Chunk, Identify, row_chunks
 from royalties.parsers.table import Amount, Cell, Constant, Quantity, TableLayout, TablePlan
 
 CHUNK_BYTES = 2 * 1024 * 1024
-ROW_CHUNK_LINES = 10_000
 # What a plain cell looks like: the row path's checks give these back unchanged.
 _QUANTITY = r"^-?[0-9]{1,18}$"
 _AMOUNT = {False: r"^-?[0-9]{1,10}(\.[0-9]{1,10})?$", True: r"^-?[0-9]{1,10}(,[0-9]{1,10})?$"}
 # The columns of a chunk's frame of checked lines; all text but the line number.
 FRAME_COLUMNS = ("line_number", "product_id", "store", "sale_month", "territory", "usage_type",
                  "quantity", "gross", "net", "currency")  # fmt: skip
-# The loader's id for a checked (isrc, upc): the chunk's frame carries it, not the pair.
-Identify = Callable[[str, str], int]
-
-
-class Chunk(NamedTuple):
-    """Consecutive lines of a report: those checked as columns (`frame`, FRAME_COLUMNS) and
-    those read line by line (`rows`, valid or bad, in line order)."""
-
-    frame: pl.DataFrame | None
-    rows: list[base.SaleRow | base.BadLine]
-
-    @property
-    def good(self) -> int:
-        rows = sum(1 for row in self.rows if isinstance(row, base.SaleRow))
-        return rows + (self.frame.height if self.frame is not None else 0)
-
-    def first_good(self) -> tuple[int, Any] | None:
-        """(line number, sale month) of the chunk's first valid line."""
-        found: list[tuple[int, Any]] = []
-        if self.frame is not None and self.frame.height:
-            number, month = self.frame.row(0)[0], self.frame.item(0, "sale_month")
-            found.append((number, base.month(month, ("%Y-%m-%d",))))
-        found.extend(
-            (row.line_number, row.sale_month) for row in self.rows if isinstance(row, base.SaleRow)
-        )
-        return min(found, key=lambda pair: pair[0]) if found else None
-
-
-def read_chunks(
-    layout: Any, raw: IO[bytes], context: base.ParseContext, identify: Identify
-) -> Iterator[Chunk]:
-    """The report's lines, a chunk at a time. Raises `ReportMalformed` for a file that cannot
-    be read in the layout, `UnicodeDecodeError` for one that is not UTF-8."""
-    if isinstance(layout, TableLayout):
-        yield from _TableReader(layout, raw, context, identify).chunks()
-        return
-    stream = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
-    yield from _row_chunks(layout.parse(stream, context))
-
-
-def _row_chunks(rows: Iterator[base.SaleRow | base.BadLine]) -> Iterator[Chunk]:
-    batch: list[base.SaleRow | base.BadLine] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= ROW_CHUNK_LINES:
-            yield Chunk(None, batch)
-            batch = []
-    if batch:
-        yield Chunk(None, batch)
 
 
 @dataclass
-class _TableReader:
+class TableReader:
     layout: TableLayout
     raw: IO[bytes]
     context: base.ParseContext
@@ -163,7 +114,7 @@ class _TableReader:
         def build(line: int, cells: list[str]) -> base.SaleRow:
             return plan.build(line + offset, cells)
 
-        for row in _row_chunks(base.table_rows(reader, plan.width, build)):
+        for row in row_chunks(base.table_rows(reader, plan.width, build)):
             # table_rows numbers bad lines by the reader; shift them too.
             yield Chunk(None, [_shift(item, offset) for item in row.rows])
 

@@ -210,10 +210,10 @@ def sales_report_upload_path_file(
 def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, int, int]:
     """Parse and load the report's lines; returns (total, loaded, matched). Raises
     `ReportRejected` when the file is malformed or has too many bad lines."""
-    # polars (about 40 MB in a process) is loaded by the first import, not by every web,
-    # worker and beat process at start-up.
+    # Imported here: the loader may load polars (about 40 MB in a process) for the first
+    # import, not every web, worker and beat process at start-up.
     from royalties.loading import ProductRegistry, line_sink
-    from royalties.parsers.columnar import read_chunks
+    from royalties.parsers.chunks import read_chunks
 
     layout = parsers.layout_get(report.layout)
     if layout is None:
@@ -228,7 +228,9 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
         sink: LineSinkType | None = None
         registry = ProductRegistry(report)
         try:
-            for chunk in read_chunks(layout, raw, context, registry.identify):
+            columnar = settings.ROYALTIES_IMPORT_COLUMNAR
+            chunks = read_chunks(layout, raw, context, registry.identify, columnar=columnar)
+            for chunk in chunks:
                 if sink is None:
                     first = chunk.first_good()
                     tally.add(chunk.rows, before=first[0] if first else None)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from royalties.parsers import LAYOUTS, base, columnar
+from royalties.parsers import LAYOUTS, base, chunks, columnar
 
 ISRC, UPC = "USXYZ2600001", "036000291452"
 CELLS = {
@@ -86,7 +86,7 @@ def column_path(layout: Any, content: bytes) -> dict[int, tuple[Any, ...]]:
 
     out: dict[int, tuple[Any, ...]] = {}
     context = base.ParseContext(store="teststore")
-    for chunk in columnar.read_chunks(layout, io.BytesIO(content), context, identify):
+    for chunk in chunks.read_chunks(layout, io.BytesIO(content), context, identify):
         for row in chunk.rows:
             assert row.line_number not in out
             out[row.line_number] = _outcome(row)
@@ -179,3 +179,30 @@ def test_an_empty_file_or_header_only_file():
     with pytest.raises(base.ReportMalformed, match="empty"):
         column_path(LAYOUTS["canonical"], b"")
     assert column_path(LAYOUTS["canonical"], canonical([], "\n", bom=True)) == {}
+
+
+@pytest.mark.parametrize("columnar", [True, False])
+def test_polars_is_loaded_only_by_the_columnar_reader(columnar):
+    """Off (ROYALTIES_IMPORT_COLUMNAR=false), an import never loads polars (about 40 MB)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import io, sys, django; django.setup()\n"
+        "from royalties.services import reports\n"
+        "from royalties.parsers import LAYOUTS, base, chunks\n"
+        "assert 'polars' not in sys.modules\n"
+        f"data = {canonical([f'spotify,2026-03,DE,{ISRC},,stream,1,1,1,EUR'], chr(10), False)!r}\n"
+        "read = chunks.read_chunks(LAYOUTS['canonical'], io.BytesIO(data),\n"
+        "    base.ParseContext(store='s'), lambda i, u: 1, columnar=" + str(columnar) + ")\n"
+        "assert sum(chunk.good for chunk in read) == 1\n"
+        "print('polars' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["DJANGO_SETTINGS_MODULE"] = "enterprise_suite.settings"
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(columnar)

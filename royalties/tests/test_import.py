@@ -321,3 +321,33 @@ def test_download_store_gross_too_large_is_a_bad_line(catalog, import_file):
     assert report.status == ReportStatus.IMPORTED
     assert report.lines_bad == 1
     assert "gross: too large" in report.errors[0]["reason"]
+
+
+def test_both_readers_load_the_same_lines(catalog, import_file, settings):
+    """The column-at-a-time reader (default) and the line-by-line one
+    (ROYALTIES_IMPORT_COLUMNAR=false) import the same lines, products and errors."""
+    from accounts.tests.factories import OrganizationFactory
+    from distribution.tests.factories import ReleaseFactory, TrackFactory
+
+    other = OrganizationFactory()
+    release = ReleaseFactory(organization=other, upc=catalog.release.upc)
+    for track in (catalog.track_a, catalog.track_b):
+        TrackFactory(release=release, isrc=track.isrc, track_number=track.track_number)
+    content = files.canonical(sales(catalog)).decode()
+    content += "teststore,2026-03,DE,NOTANISRC,,stream,1,1,1,EUR\ntoo,few\n"
+
+    def outcome(report):
+        lines = report_lines(report)
+        return (
+            report.lines_total, report.lines_loaded, report.lines_matched, report.errors,
+            [(line.line_number, line.store, line.sale_month, line.territory, line.usage_type,
+              line.quantity, line.gross, line.net, line.currency, line.product.isrc,
+              line.product.upc, line.product.release_id is not None) for line in lines],
+        )  # fmt: skip
+
+    columnar = import_file(catalog.organization, content.encode())
+    settings.ROYALTIES_IMPORT_COLUMNAR = False
+    by_line = import_file(other, content.encode())
+    assert by_line.status == columnar.status == ReportStatus.IMPORTED
+    assert outcome(by_line) == outcome(columnar)
+    assert columnar.lines_bad == 2 and columnar.lines_matched == 3
