@@ -241,18 +241,36 @@ class _CopySink(_Sink):
                 buffer, separator="\t", include_header=False, quote_style="never", null_value=NULL
             )
             self._copy.write(buffer.getbuffer())
-        rows = self._rows_with_products(chunk.rows)
-        if rows:
-            first_id = self._first_id
-            self._copy.write(
-                "".join(
-                    f"{first_id + row.line_number}\t{product_id}\t{row.line_number}\t"
-                    f"{row.store.translate(_ESCAPES)}\t{row.sale_month}\t{row.territory}\t"
-                    f"{row.usage_type}\t{row.quantity}\t{row.gross}\t{row.net}\t"
-                    f"{row.currency}\n"
-                    for row, product_id in rows
-                )
+        if chunk.rows:
+            self._copy.write(self._rows_text(chunk.rows))
+
+    def _rows_text(self, rows: list[Any]) -> str:
+        """COPY text of the lines read one by one. One loop with its lookups cached: it runs
+        per line for every layout the column reader does not read."""
+        ids, identify = self._registry.ids, self._registry.identify
+        counts: dict[int, int] = {}
+        texts: dict[Any, str] = {}  # store and month repeat: their text once
+        first_id, out = self._first_id, []
+        for row in rows:
+            if type(row) is not SaleRow:
+                continue  # a bad line
+            product_id = ids.get((row.isrc, row.upc)) or identify(row.isrc, row.upc)
+            counts[product_id] = counts.get(product_id, 0) + 1
+            store = texts.get(row.store)
+            if store is None:
+                store = texts[row.store] = row.store.translate(_ESCAPES)
+            month = texts.get(row.sale_month)
+            if month is None:
+                month = texts[row.sale_month] = row.sale_month.isoformat()
+            number = row.line_number
+            out.append(
+                f"{first_id + number}\t{product_id}\t{number}\t{store}\t{month}\t"
+                f"{row.territory}\t{row.usage_type}\t{row.quantity}\t{row.gross}\t{row.net}\t"
+                f"{row.currency}\n"
             )
+        for product_id, count in counts.items():
+            self._registry.count(product_id, count)
+        return "".join(out)
 
 
 class _BulkSink(_Sink):
@@ -304,10 +322,12 @@ class _BoundedQueuedWriter(QueuedLibpqWriter):
 
 
 @contextmanager
-def line_sink(registry: ProductRegistry) -> Iterator[LineSink]:
+def line_sink(registry: ProductRegistry, *, threaded: bool = True) -> Iterator[LineSink]:
     """A writer of one report's matched sales lines; call inside the report's transaction,
     once the registry's period is known. When the context closes, the products are written
-    and `sink.matched` is set."""
+    and `sink.matched` is set. `threaded`: send the COPY from a writer thread, for the column
+    reader (whose work runs outside the GIL); line-by-line parsing holds the GIL, and the
+    thread only slowed it."""
     if connection.vendor == "postgresql":
         table = SalesLine._meta.db_table
         sql = f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
@@ -315,7 +335,8 @@ def line_sink(registry: ProductRegistry) -> Iterator[LineSink]:
             raw = cursor.cursor  # the psycopg cursor, on the same connection and transaction
             # A writer thread sends the COPY data, so the next chunk is checked while
             # PostgreSQL stores this one (two cores busy instead of taking turns).
-            with raw.copy(sql, writer=_BoundedQueuedWriter(raw)) as copy:
+            writer = _BoundedQueuedWriter(raw) if threaded else None
+            with raw.copy(sql, writer=writer) as copy:
                 sink = _CopySink(copy, registry)
                 yield sink
         # The products are written once the COPY is closed (the connection is busy until then).

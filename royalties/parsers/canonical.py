@@ -11,6 +11,7 @@ from royalties.parsers.table import (
     TablePlan,
     month_check,
     store_check,
+    usage_check,
 )
 
 HEADER = ["store", "period", "territory", "isrc", "upc", "usage_type", "quantity", "gross", "net",
@@ -38,7 +39,7 @@ class CanonicalCsv(TableLayout):
                 "store": Cell(col["store"], store_check(context.store)),
                 "sale_month": Cell(col["period"], month_check(("%Y-%m", "%Y-%m-%d"))),
                 "territory": Cell(col["territory"], base.territory),
-                "usage_type": Cell(col["usage_type"], lambda value: base.usage(value, {})),
+                "usage_type": Cell(col["usage_type"], usage_check({})),
                 "quantity": Quantity(col["quantity"]),
                 "gross": Amount(col["gross"], "gross"),
                 "net": Amount(col["net"], "net"),

@@ -10,6 +10,7 @@ quantity, DDEX DSR's record types) parse their own rows instead.
 from __future__ import annotations
 
 import csv
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO
@@ -60,27 +61,37 @@ class TablePlan:
     upc: int
     rules: dict[str, Rule]  # one per name in FIELDS
 
-    def value(self, name: str, cells: list[str]) -> Any:
-        rule = self.rules[name]
-        if isinstance(rule, Constant):
-            return rule.value
-        if isinstance(rule, Cell):
-            return rule.check(cells[rule.index])
-        if isinstance(rule, Quantity):
-            return base.quantity(cells[rule.index])
-        return base.amount(cells[rule.index], decimal_comma=rule.decimal_comma, field=rule.field)
+    @functools.cached_property
+    def _getters(self) -> tuple[Callable[[list[str]], Any], ...]:
+        """Per field in FIELDS, a function of the line's cells: decided once per file, not
+        per cell (this runs for every line the column reader does not take)."""
+        return tuple(_getter(self.rules[name]) for name in FIELDS)
 
     def build(self, number: int, row: list[str]) -> base.SaleRow:
         """One line's cells checked into a `SaleRow`; raises `LineError` naming the first
         bad cell."""
-        cells = base.cells(row, self.width)
-        isrc, upc = base.identifiers(cells[self.isrc], cells[self.upc])
-        store, month, territory, usage, quantity, gross, net, currency = (
-            self.value(name, cells) for name in FIELDS
-        )
+        if len(row) < self.width:
+            raise base.LineError(f"expected {self.width} fields, found {len(row)}")
+        isrc, upc = base.identifiers(row[self.isrc], row[self.upc])
+        store, month, territory, usage, quantity, gross, net, currency = self._getters
         return base.SaleRow(
-            number, store, month, territory, isrc, upc, usage, quantity, gross, net, currency
-        )
+            number, store(row), month(row), territory(row), isrc, upc, usage(row),
+            quantity(row), gross(row), net(row), currency(row),
+        )  # fmt: skip
+
+
+def _getter(rule: Rule) -> Callable[[list[str]], Any]:
+    if isinstance(rule, Constant):
+        value = rule.value
+        return lambda cells: value
+    index = rule.index
+    if isinstance(rule, Cell):
+        check = rule.check
+        return lambda cells: check(cells[index])
+    if isinstance(rule, Quantity):
+        return lambda cells: base.quantity(cells[index])
+    field, comma = rule.field, rule.decimal_comma
+    return lambda cells: base.amount(cells[index], decimal_comma=comma, field=field)
 
 
 class TableLayout:

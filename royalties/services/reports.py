@@ -214,6 +214,7 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
     # import, not every web, worker and beat process at start-up.
     from royalties.loading import ProductRegistry, line_sink
     from royalties.parsers.chunks import read_chunks
+    from royalties.parsers.table import TableLayout
 
     layout = parsers.layout_get(report.layout)
     if layout is None:
@@ -244,7 +245,8 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
                     )
                     report.period, report.accounting_period = sale_month, period
                     registry.period_id = period.pk
-                    sink = open_sink.enter_context(line_sink(registry))
+                    threaded = columnar and isinstance(layout, TableLayout)
+                    sink = open_sink.enter_context(line_sink(registry, threaded=threaded))
                     tally.add(chunk.rows, after=first[0])
                 else:
                     tally.add(chunk.rows)
