@@ -396,7 +396,7 @@ ROYALTIES_DROP_S3_BUCKET = env.str("ROYALTIES_DROP_S3_BUCKET", default="")
 ROYALTIES_DROP_S3_PREFIX = env.str("ROYALTIES_DROP_S3_PREFIX", default="sales-drop")
 ROYALTIES_MAX_BAD_LINES = env.int("ROYALTIES_MAX_BAD_LINES", default=1000)
 ROYALTIES_MAX_LISTED_ERRORS = env.int("ROYALTIES_MAX_LISTED_ERRORS", default=500)
-# Check table layouts a column at a time with polars (about 3x faster; about 100 MB more at
+# Check table layouts a column at a time with polars (about 4x faster; about 140 MB more at
 # the peak of an import). Off: line by line, as for the other layouts.
 ROYALTIES_IMPORT_COLUMNAR = env.bool("ROYALTIES_IMPORT_COLUMNAR", default=True)
 # polars (the sales-report checks) sizes its thread pool when first used, from the

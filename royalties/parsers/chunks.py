@@ -3,8 +3,8 @@
 Table layouts are checked a column at a time with polars (`royalties.parsers.columnar`,
 imported only then: polars costs a process about 40 MB); with
 `ROYALTIES_IMPORT_COLUMNAR` off, and for the other layouts, lines are parsed one by one.
-Both give the same lines, values and errors; the columnar reader is about three times
-faster and uses about 100 MB more memory (bench/README.md).
+Both give the same lines, values and errors; the columnar reader is about four times
+faster and uses about 140 MB more memory (bench/README.md).
 """
 
 from __future__ import annotations
