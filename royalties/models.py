@@ -182,10 +182,6 @@ class ReportProduct(models.Model):
     def __str__(self) -> str:
         return self.isrc or self.upc
 
-    @property
-    def is_matched(self) -> bool:
-        return self.release_id is not None
-
 
 class UnmatchedProduct(ReportProduct):
     """The queue of report products no track or release matched (a proxy for its own admin

@@ -48,6 +48,11 @@ class Chunk(NamedTuple):
         return min(found, key=lambda pair: pair[0]) if found else None
 
 
+def reads_columns(layout: Any, columnar: bool) -> bool:
+    """Whether `read_chunks` checks this layout a column at a time."""
+    return columnar and isinstance(layout, TableLayout)
+
+
 def read_chunks(
     layout: Any,
     raw: IO[bytes],
@@ -58,7 +63,7 @@ def read_chunks(
 ) -> Iterator[Chunk]:
     """The report's lines, a chunk at a time. Raises `ReportMalformed` for a file that cannot
     be read in the layout, `UnicodeDecodeError` for one that is not UTF-8."""
-    if columnar and isinstance(layout, TableLayout):
+    if reads_columns(layout, columnar):
         from royalties.parsers.columnar import TableReader
 
         yield from TableReader(layout, raw, context, identify).chunks()

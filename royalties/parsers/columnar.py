@@ -112,18 +112,14 @@ class TableReader:
                 yield from io.StringIO(more, newline="")
 
         reader = self.layout.reader(lines())
-        offset = number - 1
-
-        def build(line: int, cells: list[str]) -> base.SaleRow:
-            return plan.build(line + offset, cells)
-
-        for row in row_chunks(base.table_rows(reader, plan.width, build)):
-            # table_rows numbers bad lines by the reader; shift them too.
-            yield Chunk(None, [_shift(item, offset) for item in row.rows])
+        offset = number - 1  # the reader counts from this text's first line
+        for chunk in row_chunks(base.table_rows(reader, plan.width, plan.build)):
+            yield Chunk(None, [item._replace(line_number=item.line_number + offset)
+                               for item in chunk.rows])  # fmt: skip
 
     def _chunk(self, data: bytes, plan: TablePlan, number: int) -> tuple[Chunk, int]:
-        # Few polars calls per chunk: each costs a fixed overhead, which at a chunk of some
-        # 10,000 lines weighed more than the work.
+        # Few polars calls per chunk: each costs a fixed overhead, which at small chunks
+        # weighed more than the work.
         count = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
         next_number = number + count
         names = [f"c{i}" for i in range(plan.width)]
@@ -158,9 +154,6 @@ class TableReader:
             columns[name], check = self._column(name, rule)
             if check is not None:
                 ok = ok & check
-        for name, rule in plan.rules.items():
-            if isinstance(rule, Cell):
-                ok = ok & pl.col(name).is_not_null()
         keys = [f"c{plan.isrc}", f"c{plan.upc}"]
         assert self._pairs is not None
         checked = (
@@ -195,7 +188,8 @@ class TableReader:
         return rows
 
     def _column(self, name: str, rule: Any) -> tuple[pl.Expr, pl.Expr | None]:
-        """The field's checked text, and the pattern its cell must match (if any)."""
+        """The field's checked text, and what a line must meet for it (evaluated once the
+        checked columns exist)."""
         if isinstance(rule, Constant):
             return pl.lit(_text(rule.value)), None
         column = f"c{rule.index}"
@@ -208,7 +202,8 @@ class TableReader:
             return text, pl.col(column).str.contains(_AMOUNT[rule.decimal_comma])
         assert isinstance(rule, Cell)
         mapping = self._checked[name]
-        return pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.String), None
+        checked = pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.String)
+        return checked, pl.col(name).is_not_null()  # a value its check refused maps to null
 
     def _check_distinct(self, cells: pl.DataFrame, plan: TablePlan) -> None:
         """Run the layout's checks on the cell values and ISRC/UPC pairs new in this chunk
@@ -246,9 +241,3 @@ class TableReader:
 
 def _text(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def _shift(item: base.SaleRow | base.BadLine, offset: int) -> base.SaleRow | base.BadLine:
-    if isinstance(item, base.BadLine):
-        return base.BadLine(item.line_number + offset, item.reason)
-    return item

@@ -213,8 +213,7 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
     # Imported here: the loader may load polars (about 40 MB in a process) for the first
     # import, not every web, worker and beat process at start-up.
     from royalties.loading import ProductRegistry, line_sink
-    from royalties.parsers.chunks import read_chunks
-    from royalties.parsers.table import TableLayout
+    from royalties.parsers.chunks import read_chunks, reads_columns
 
     layout = parsers.layout_get(report.layout)
     if layout is None:
@@ -245,7 +244,7 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
                     )
                     report.period, report.accounting_period = sale_month, period
                     registry.period_id = period.pk
-                    threaded = columnar and isinstance(layout, TableLayout)
+                    threaded = reads_columns(layout, columnar)  # see line_sink
                     sink = open_sink.enter_context(line_sink(registry, threaded=threaded))
                     tally.add(chunk.rows, after=first[0])
                 else:
@@ -256,6 +255,13 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
                 loaded += chunk.good
                 if progress is not None:
                     progress(loaded + tally.bad)
+            if tally.over:  # raised inside the sink: its COPY is abandoned, no products written
+                raise ReportRejected(
+                    f"More than {tally.limit} bad lines; the report was rejected whole.",
+                    tally.errors,
+                    tally.bad,
+                    loaded + tally.bad,
+                )
             if sink is None:
                 raise ReportRejected(
                     "The report has no valid lines.", tally.errors, tally.bad, tally.bad
@@ -267,13 +273,6 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
                 "The file is not UTF-8 text.", tally.errors, tally.bad, loaded + tally.bad
             ) from None
     total = loaded + tally.bad
-    if tally.over:
-        raise ReportRejected(
-            f"More than {tally.limit} bad lines; the report was rejected whole.",
-            tally.errors,
-            tally.bad,
-            total,
-        )
     matched = sink.matched
     report.errors = tally.errors
     metrics.royalties_lines_imported(layout=report.layout, outcome="loaded", count=loaded)

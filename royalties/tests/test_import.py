@@ -137,6 +137,7 @@ def test_too_many_bad_lines_rejects_the_report_whole(catalog, import_file, setti
     assert "bad lines" in report.error
     assert [e["line"] for e in report.errors] == [5, 6]
     assert not SalesLine.objects.filter(product__report=report).exists()
+    assert not report.products.exists() and not SalesLine.objects.exists()
 
 
 def test_truncated_dsr_is_rejected_and_leaves_nothing(catalog, import_file):
