@@ -15,20 +15,21 @@ process's own (VmHWM, the kernel's peak RSS) and nothing is cached between them:
   copy     `COPY bare FROM STDIN (FORMAT csv, HEADER)` streaming the file's bytes in 1 MB
            chunks into an unindexed table of text/bigint/numeric columns (the floor: no
            parsing or validation in Python);
-  import   `sales_report_import` on the uploaded file: the file read in chunks, checked a
-           column at a time (polars; lines that are not plainly valid line by line), one
-           product per distinct ISRC/UPC matched from in-memory catalog maps, one COPY of the
-           lines (a writer thread sends while the next chunk is checked), in one transaction;
+  import   `sales_report_import` on the uploaded file with one ROYALTIES_IMPORT_READER: the
+           file read in chunks, checked a column at a time (`polars` or `columns`; lines that
+           are not plainly valid line by line) or line by line (`lines`), one product per
+           distinct ISRC/UPC matched from in-memory catalog maps, one COPY of the lines, in
+           one transaction;
   earnings `earnings(group_by=track)` and `(group_by=territory)` over the imported lines, with
            currency conversion;
   floor    the imported lines exported in the loader's own COPY text and loaded again into
            `royalties_salesline` (rolled back): what writing the rows alone costs, the ceiling
            of any import into that table whatever does the parsing; and the same into an
            unlogged copy of the table without its index (what the index and WAL cost).
-Order: copy, then --rounds (3) times import and copy, then one import with the line-by-line
-reader (ROYALTIES_IMPORT_COLUMNAR=false) and a copy, then earnings and floor; the import and
-COPY times are medians (this machine's disk and CPU are shared, so single runs vary by a third),
-and each import is also given against the mean of the copies either side of it.
+Order: copy, then --rounds (3) times import and copy with the `polars` reader (the default),
+as many with `columns`, one with `lines`, then earnings and floor; the import and COPY times
+are medians (this machine's disk and CPU are shared, so single runs vary by a third), and
+each import is also given against the mean of the copies either side of it.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/enterprise_suite \\
     REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/royalties_import.py [--lines 1000000]
@@ -63,6 +64,7 @@ from bench.common import (
 )
 
 DATABASE_NAME = "enterprise_suite_royalties_bench"
+DEFAULT_READER = "polars"  # ROYALTIES_IMPORT_READER's default
 ORG_SLUG = "royalties-bench"
 RELEASES, TRACKS_PER_RELEASE = 200, 10
 MB = 1024 * 1024
@@ -365,43 +367,53 @@ def main() -> int:
             print(f"generated {args.lines:,} lines ({size / MB:.0f} MB) in "
                   f"{time.perf_counter() - started:.1f} s")  # fmt: skip
             copies = [run_phase(env, "copy", str(path))]
-            imports = []
-            for _round in range(args.rounds):  # copy, import, copy, import, ..., copy
-                imports.append(run_phase(env, "import", str(path)))
-                copies.append(run_phase(env, "copy", str(path)))
-            # The line-by-line reader (ROYALTIES_IMPORT_COLUMNAR=false), once, between copies.
-            by_line = run_phase({**env, "ROYALTIES_IMPORT_COLUMNAR": "false"}, "import", str(path))
-            copies.append(run_phase(env, "copy", str(path)))
+            # Each reader's imports, each followed by a copy: copy, import, copy, import, ...
+            imports: dict[str, list[tuple[dict[str, Any], int]]] = {}
+            for reader, rounds in (("polars", args.rounds), ("columns", args.rounds), ("lines", 1)):
+                for _round in range(rounds):
+                    reader_env = {**env, "ROYALTIES_IMPORT_READER": reader}
+                    run = run_phase(reader_env, "import", str(path))
+                    imports.setdefault(reader, []).append((run, len(copies) - 1))
+                    copies.append(run_phase(env, "copy", str(path)))
             rollup = run_phase(env, "earnings")
             floor = run_phase(env, "floor", str(Path(tmp) / "lines.copy"))
         except BenchError as exc:
             print(exc, file=sys.stderr)
             return 1
-    imported = sorted(imports, key=lambda run: run["seconds"])[len(imports) // 2]  # median
-    if imported["status"] != "imported":
-        print(f"import {imported['status']}: {imported['error']}", file=sys.stderr)
-        return 1
     copy_runs = sorted(run["seconds"] for run in copies)
     copy_seconds = copy_runs[len(copy_runs) // 2]  # median
-    lines = imported["lines_loaded"] + imported["lines_bad"]
     copy_rate = copies[0]["rows"] / copy_seconds
-    import_rate = lines / imported["seconds"]
-    # Each import against the mean of the copies just before and after it.
-    pair_ratios = sorted(
-        (copies[i]["seconds"] + copies[i + 1]["seconds"]) / 2 / run["seconds"]
-        for i, run in enumerate(imports)
-    )  # copies[-1] follows the line-by-line import, below
     print(f"raw COPY:  {copy_seconds:6.2f} s  {copy_rate:>10,.0f} lines/s (median; runs "
           f"{', '.join(f'{run:.2f}' for run in copy_runs)} s)")  # fmt: skip
-    import_runs = ", ".join(f"{run['seconds']:.2f}" for run in imports)
-    print(f"import:    {imported['seconds']:6.2f} s  {import_rate:>10,.0f} lines/s  "
-          f"ratio {import_rate / copy_rate:.2f}x (target >= 0.5x; median of "
-          f"{len(imports)}: runs {import_runs} s; "
-          f"each against its neighbouring copies "
-          f"{', '.join(f'{ratio:.2f}' for ratio in pair_ratios)}x)")  # fmt: skip
-    print(f"           {imported['lines_loaded']:,} loaded, {imported['lines_bad']:,} bad, "
-          f"{imported['lines_matched']:,} matched; upload (checksum + store) "
-          f"{imported['upload_seconds']:.2f} s")  # fmt: skip
+    for reader, runs in imports.items():
+        failed = [run for run, _ in runs if run["status"] != "imported"]
+        if failed:
+            print(f"import ({reader}) {failed[0]['status']}: {failed[0]['error']}", file=sys.stderr)
+            return 1
+        ordered = sorted(runs, key=lambda item: item[0]["seconds"])
+        imported = ordered[len(ordered) // 2][0]  # median
+        lines = imported["lines_loaded"] + imported["lines_bad"]
+        import_rate = lines / imported["seconds"]
+        # Each import against the mean of the copies just before and after it.
+        pair_ratios = sorted(
+            (copies[before]["seconds"] + copies[before + 1]["seconds"]) / 2 / run["seconds"]
+            for run, before in runs
+        )
+        label = f"{reader} (default)" if reader == DEFAULT_READER else reader
+        run_seconds = ", ".join(f"{run['seconds']:.2f}" for run, _ in runs)
+        print(f"import, {label}: {imported['seconds']:.2f} s  {import_rate:,.0f} lines/s  "
+              f"ratio {import_rate / copy_rate:.2f}x (median of {len(runs)}: runs "
+              f"{run_seconds} s; each against its "
+              f"neighbouring copies {', '.join(f'{ratio:.2f}' for ratio in pair_ratios)}x); "
+              f"peak RSS {max(run['peak_rss'] for run, _ in runs) / MB:.0f} MB (before "
+              f"import {imported['rss_before'] / MB:.0f} MB), private (anonymous) peak "
+              f"{max(run['peak_anon'] for run, _ in runs) / MB:.0f} MB (before "
+              f"{imported['anon_before'] / MB:.0f} MB)")  # fmt: skip
+    default_runs = [run for run, _ in imports[DEFAULT_READER]]
+    imported = sorted(default_runs, key=lambda run: run["seconds"])[len(default_runs) // 2]
+    print(f"           target >= 0.5x and < 200 MB; {imported['lines_loaded']:,} loaded, "
+          f"{imported['lines_bad']:,} bad, {imported['lines_matched']:,} matched; upload "
+          f"(checksum + store) {imported['upload_seconds']:.2f} s")  # fmt: skip
     floor_rate = floor["rows"] / floor["seconds"]
     print(f"floor:     {floor['seconds']:6.2f} s  {floor_rate:>10,.0f} lines/s  "
           f"ratio {floor_rate / copy_rate:.2f}x: COPY of the import's own rows into "
@@ -411,15 +423,6 @@ def main() -> int:
     bare_ratio = floor["rows"] / floor["bare_seconds"] / copy_rate
     print(f"           the same rows into an unlogged copy of the table without indexes: "
           f"{floor['bare_seconds']:.2f} s ({bare_ratio:.2f}x)")  # fmt: skip
-    by_line_ratio = (copies[-2]["seconds"] + copies[-1]["seconds"]) / 2 / by_line["seconds"]
-    print(f"line by line (ROYALTIES_IMPORT_COLUMNAR=false): {by_line['seconds']:.2f} s, "
-          f"{by_line_ratio:.2f}x its neighbouring copies; peak RSS "
-          f"{by_line['peak_rss'] / MB:.0f} MB, private "
-          f"{by_line['peak_anon'] / MB:.0f} MB")  # fmt: skip
-    print(f"memory:    import process peak RSS {imported['peak_rss'] / MB:.0f} MB "
-          f"(before import {imported['rss_before'] / MB:.0f} MB; target < 200 MB); private "
-          f"(anonymous) memory {imported['anon_before'] / MB:.0f} MB before, peak "
-          f"{imported['peak_anon'] / MB:.0f} MB")  # fmt: skip
     for group, figures in rollup.items():
         print(f"earnings by {group:<9} {figures['seconds']:6.2f} s = "
               f"{figures['seconds'] / copy_seconds:.2f}x the COPY time "

@@ -6,8 +6,9 @@ release) and UPC -> release maps are read once (one query each), and each distin
 organization and the accounting period. Lines carry only their product's id, so a line is
 written once, already matched, and narrow.
 
-PostgreSQL: one `COPY ... FROM STDIN` per report, fed a chunk at a time (polars writes the
-COPY text of the column-checked lines; the few lines checked one by one are formatted here).
+PostgreSQL: one `COPY ... FROM STDIN` per report, fed a chunk at a time (the COPY text of
+column-checked lines is joined a column at a time, or written by polars for its frames;
+lines checked one by one are formatted one by one).
 SQLite (the embedded profile): batched `bulk_create`; same outcome.
 """
 
@@ -17,7 +18,8 @@ import datetime as dt
 import io
 import queue
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,13 +31,16 @@ from psycopg.copy import QueuedLibpqWriter
 from distribution.models import Release, Track
 from royalties.models import ReportProduct, SalesLine, SalesLineBlock, SalesReport
 from royalties.parsers import SaleRow
-from royalties.parsers.chunks import Chunk
+from royalties.parsers.chunks import CheckedLines, Chunk
+from royalties.parsers.table import FIELDS
 
 if TYPE_CHECKING:
     import polars as pl
 
 COPY_COLUMNS = ("id", "product_id", "line_number", "store", "sale_month", "territory",
                 "usage_type", "quantity", "gross", "net", "currency")  # fmt: skip
+# The checked fields written after the store, in COPY_COLUMNS' order.
+COPY_FIELDS = COPY_COLUMNS[4:]
 BULK_BATCH = 2000
 Match = tuple[uuid.UUID | None, uuid.UUID | None]
 NO_MATCH: Match = (None, None)
@@ -90,26 +95,29 @@ class ProductRegistry:
         """Call inside the report's import transaction: it takes the report's id block."""
         self._report = report
         self.block = SalesLineBlock.objects.create(report=report)
+        self._first_id = self.block.first_id
         self._index = CatalogIndex.load(report.organization_id)
         self.period_id: uuid.UUID | None = None  # set once the first valid line is read
         self.ids: dict[Pair, int] = {}
         self._matches: dict[int, Match] = {}
-        self._lines: dict[int, int] = {}
-        self._counts: list[pl.DataFrame] = []
+        self._lines: Counter[int] = Counter()
+        self._counts: list[pl.DataFrame] = []  # of polars frames: (product_id, len)
 
     def identify(self, isrc: str, upc: str) -> int:
         """The product id of a checked (ISRC, UPC) pair."""
         product_id = self.ids.get((isrc, upc))
         if product_id is None:
-            product_id = self.ids[(isrc, upc)] = self.block.first_id + len(self.ids) + 1
+            product_id = self.ids[(isrc, upc)] = self._first_id + len(self.ids) + 1
             self._matches[product_id] = self._index.match(isrc, upc)
         return product_id
 
-    def count(self, product_id: int, lines: int) -> None:
-        self._lines[product_id] = self._lines.get(product_id, 0) + lines
+    def count(self, product_ids: Iterable[int]) -> None:
+        """One more line for each product id (a C loop: it runs for every line)."""
+        self._lines.update(product_ids)
 
     def count_frame(self, counts: pl.DataFrame) -> None:
-        """Lines per product of a chunk (product_id, len), summed when the report is done."""
+        """Lines per product of a polars chunk (product_id, len), summed when the report is
+        done."""
         self._counts.append(counts)
         if len(self._counts) >= 32:
             self._counts = [_sum_counts(self._counts)]
@@ -117,8 +125,7 @@ class ProductRegistry:
     def finish(self) -> int:
         """Write the products; returns how many lines matched."""
         if self._counts:
-            for product_id, lines in _sum_counts(self._counts).iter_rows():
-                self.count(product_id, lines)
+            self._lines.update(dict(_sum_counts(self._counts).iter_rows()))
         if connection.vendor == "postgresql":
             self._copy_products()
         else:
@@ -129,9 +136,18 @@ class ProductRegistry:
             if self._matches[product_id][1] is not None
         )
 
+    def _named(self) -> Iterator[tuple[str, str, int, int]]:
+        """(ISRC, UPC, id, lines) of each product some line names. A reader may identify a
+        pair before finding its line bad (polars checks pairs a chunk at a time): no row
+        for those."""
+        lines = self._lines
+        for (isrc, upc), product_id in self.ids.items():
+            if lines[product_id]:
+                yield isrc, upc, product_id, lines[product_id]
+
     def _products(self) -> Iterator[ReportProduct]:
         assert self.period_id is not None
-        for (isrc, upc), product_id in self.ids.items():
+        for isrc, upc, product_id, lines in self._named():
             track_id, release_id = self._matches[product_id]
             yield ReportProduct(
                 id=product_id,
@@ -142,7 +158,7 @@ class ProductRegistry:
                 upc=upc,
                 track_id=track_id,
                 release_id=release_id,
-                lines=self._lines.get(product_id, 0),
+                lines=lines,
             )
 
     def _copy_products(self) -> None:
@@ -153,16 +169,13 @@ class ProductRegistry:
                    "track_id", "release_id", "matched_by_hand", "lines")  # fmt: skip
         sql = f"COPY {ReportProduct._meta.db_table} ({', '.join(columns)}) FROM STDIN"
         match_texts: dict[Match, str] = {}  # a few thousand distinct matches at most
-        lines = self._lines
         rows = []
-        for (isrc, upc), product_id in self.ids.items():
+        for isrc, upc, product_id, lines in self._named():
             match = self._matches[product_id]
             text = match_texts.get(match)
             if text is None:
                 text = match_texts[match] = f"{_id_text(match[0])}\t{_id_text(match[1])}"
-            rows.append(
-                f"{product_id}\t{fixed}\t{isrc}\t{upc}\t{text}\tf\t{lines.get(product_id, 0)}\n"
-            )
+            rows.append(f"{product_id}\t{fixed}\t{isrc}\t{upc}\t{text}\tf\t{lines}\n")
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
             copy.write("".join(rows))
 
@@ -194,9 +207,10 @@ class _Sink:
         self._registry = registry
         self.matched = 0
 
-    def _lines(self, frame: pl.DataFrame, *columns: Any) -> pl.DataFrame:
-        """The frame's lines with their ids, as `columns`; their count per product noted."""
-        import polars as pl  # only the columnar reader makes frames
+    def _frame_lines(self, frame: pl.DataFrame, *columns: Any) -> pl.DataFrame:
+        """A polars frame's lines with their ids, as `columns`; their count per product
+        noted."""
+        import polars as pl  # only the polars reader makes frames
 
         lines = frame.lazy().with_columns(
             (pl.lit(self._first_id, dtype=pl.Int64) + pl.col("line_number")).alias("id")
@@ -211,9 +225,8 @@ class _Sink:
         identify, out = self._registry.identify, []
         for row in rows:
             if isinstance(row, SaleRow):
-                product_id = identify(row.isrc, row.upc)
-                self._registry.count(product_id, 1)
-                out.append((row, product_id))
+                out.append((row, identify(row.isrc, row.upc)))
+        self._registry.count(product_id for _row, product_id in out)
         return out
 
     def finish_products(self) -> None:
@@ -226,36 +239,56 @@ class _CopySink(_Sink):
         self._copy = copy
 
     def write_chunk(self, chunk: Chunk) -> None:
+        if chunk.lines:
+            self._copy.write(self._lines_text(chunk.lines))
         if chunk.frame is not None:
-            import polars as pl  # only the columnar reader makes frames
-
-            store = pl.col("store")
-            if chunk.frame.get_column("store").str.contains(r"[\\\t]").any():
-                # COPY text escapes; a checked line has no line break in it.
-                store = store.str.replace_all("\\", "\\\\", literal=True).str.replace_all(
-                    "\t", "\\t", literal=True
-                )
-            lines = self._lines(chunk.frame, *COPY_COLUMNS[:3], store, *COPY_COLUMNS[4:])
-            buffer = io.BytesIO()
-            lines.write_csv(
-                buffer, separator="\t", include_header=False, quote_style="never", null_value=NULL
-            )
-            self._copy.write(buffer.getbuffer())
+            self._copy.write(self._frame_text(chunk.frame))
         if chunk.rows:
             self._copy.write(self._rows_text(chunk.rows))
+
+    def _lines_text(self, lines: CheckedLines) -> str:
+        """COPY text of column-checked lines, joined a column at a time (the loops run in
+        C). Only the store can hold a character COPY text escapes: the other fields are
+        codes, dates and plain numbers."""
+        self._registry.count(lines.product_ids)
+        fields, numbers = lines.fields, lines.numbers
+        ids = map(str, map(self._first_id.__add__, numbers))
+        stores = fields["store"]
+        if any(map(_needs_escape, set(stores))):
+            stores = [store.translate(_ESCAPES) for store in stores]
+        rows = zip(ids, map(str, lines.product_ids), map(str, numbers), stores,
+                   *(fields[name] for name in COPY_FIELDS), strict=True)  # fmt: skip
+        return "\n".join(map("\t".join, rows)) + "\n"
+
+    def _frame_text(self, frame: pl.DataFrame) -> memoryview:
+        """COPY text of a polars frame's lines, written by polars."""
+        import polars as pl  # only the polars reader makes frames
+
+        store = pl.col("store")
+        if frame.get_column("store").str.contains(r"[\\\t]").any():
+            # COPY text escapes; a checked line has no line break in it.
+            store = store.str.replace_all("\\", "\\\\", literal=True).str.replace_all(
+                "\t", "\\t", literal=True
+            )
+        lines = self._frame_lines(frame, *COPY_COLUMNS[:3], store, *COPY_COLUMNS[4:])
+        buffer = io.BytesIO()
+        lines.write_csv(
+            buffer, separator="\t", include_header=False, quote_style="never", null_value=NULL
+        )
+        return buffer.getbuffer()
 
     def _rows_text(self, rows: list[Any]) -> str:
         """COPY text of the lines read one by one. One loop with its lookups cached: it runs
         per line for every layout the column reader does not read."""
         ids, identify = self._registry.ids, self._registry.identify
-        counts: dict[int, int] = {}
+        product_ids: list[int] = []
         texts: dict[Any, str] = {}  # store and month repeat: their text once
         first_id, out = self._first_id, []
         for row in rows:
             if type(row) is not SaleRow:
                 continue  # a bad line
             product_id = ids.get((row.isrc, row.upc)) or identify(row.isrc, row.upc)
-            counts[product_id] = counts.get(product_id, 0) + 1
+            product_ids.append(product_id)
             store = texts.get(row.store)
             if store is None:
                 store = texts[row.store] = row.store.translate(_ESCAPES)
@@ -268,28 +301,37 @@ class _CopySink(_Sink):
                 f"{row.territory}\t{row.usage_type}\t{row.quantity}\t{row.gross}\t{row.net}\t"
                 f"{row.currency}\n"
             )
-        for product_id, count in counts.items():
-            self._registry.count(product_id, count)
+        self._registry.count(product_ids)
         return "".join(out)
+
+
+def _needs_escape(text: str) -> bool:
+    return "\\" in text or "\t" in text or "\n" in text or "\r" in text
+
+
+def _typed(line: dict[str, Any]) -> dict[str, Any]:
+    """A checked line's text fields as the model's values."""
+    return line | {
+        "sale_month": dt.date.fromisoformat(line["sale_month"]),
+        "quantity": int(line["quantity"]),
+        "gross": Decimal(line["gross"]),
+        "net": Decimal(line["net"]),
+    }
 
 
 class _BulkSink(_Sink):
     def write_chunk(self, chunk: Chunk) -> None:
         batch: list[SalesLine] = []
         if chunk.frame is not None:
-            lines = self._lines(chunk.frame, *COPY_COLUMNS)
-            for line in lines.iter_rows(named=True):
-                batch.append(
-                    SalesLine(
-                        **line
-                        | {
-                            "sale_month": dt.date.fromisoformat(line["sale_month"]),
-                            "quantity": int(line["quantity"]),
-                            "gross": Decimal(line["gross"]),
-                            "net": Decimal(line["net"]),
-                        }
-                    )
-                )
+            for line in self._frame_lines(chunk.frame, *COPY_COLUMNS).iter_rows(named=True):
+                batch.append(SalesLine(**_typed(line)))
+        if chunk.lines:
+            lines, names = chunk.lines, ("product_id", "line_number", *FIELDS)
+            self._registry.count(lines.product_ids)
+            columns = (lines.fields[name] for name in FIELDS)
+            for values in zip(lines.product_ids, lines.numbers, *columns, strict=True):
+                line = dict(zip(names, values, strict=True))
+                batch.append(SalesLine(id=self._first_id + line["line_number"], **_typed(line)))
         for row, product_id in self._rows_with_products(chunk.rows):
             batch.append(
                 SalesLine(
@@ -322,12 +364,12 @@ class _BoundedQueuedWriter(QueuedLibpqWriter):
 
 
 @contextmanager
-def line_sink(registry: ProductRegistry, *, threaded: bool = True) -> Iterator[LineSink]:
+def line_sink(registry: ProductRegistry, *, threaded: bool = False) -> Iterator[LineSink]:
     """A writer of one report's matched sales lines; call inside the report's transaction,
     once the registry's period is known. When the context closes, the products are written
-    and `sink.matched` is set. `threaded`: send the COPY from a writer thread, for the column
-    reader (whose work runs outside the GIL); line-by-line parsing holds the GIL, and the
-    thread only slowed it."""
+    and `sink.matched` is set. `threaded`: send the COPY from a writer thread, for the polars
+    reader (whose work runs outside the GIL); the readers that check in Python hold the GIL,
+    and the thread only slowed them."""
     if connection.vendor == "postgresql":
         table = SalesLine._meta.db_table
         sql = f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"

@@ -142,12 +142,22 @@ class ReportProduct(models.Model):
     id = models.BigIntegerField(primary_key=True)  # from the report's SalesLineBlock
     # The import writes tens of thousands of products at once with the report, organization
     # and period it holds locked or has just read: the database does not check those three
-    # per row (a deferred trigger each, at commit, cost more than writing the rows).
+    # per row (a deferred trigger each, at commit, cost more than writing the rows). Nor do
+    # they get an index of their own: the unique (report, ...) and the (organization,
+    # period, release) indexes lead with them, and each index is written per product.
     report = models.ForeignKey(
-        SalesReport, on_delete=models.CASCADE, related_name="products", db_constraint=False
+        SalesReport,
+        on_delete=models.CASCADE,
+        related_name="products",
+        db_constraint=False,
+        db_index=False,
     )
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     period = models.ForeignKey(
         AccountingPeriod,

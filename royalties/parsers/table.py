@@ -1,10 +1,11 @@
 """Layouts that are one table of delimited cells, described field by field.
 
 A `TableLayout` says, for a file's header, where each field is and how it is checked (a
-`TablePlan`). The same plan drives both readers: `TablePlan.build` checks one line's cells
-(the row path, `parse`), and `royalties.parsers.columnar` checks a million lines at a time
-with the same rules. Layouts whose lines need more than a cell per field (a price times a
-quantity, DDEX DSR's record types) parse their own rows instead.
+`TablePlan`). The same plan drives every reader: `TablePlan.build` checks one line's cells
+(the row path, `parse`), and the column readers (`royalties.parsers.columns`, `.frames`)
+check a million lines at a time with the same rules. Layouts whose lines need more than a
+cell per field (a price times a quantity, DDEX DSR's record types) parse their own rows
+instead.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from royalties.parsers import base
 @dataclass(frozen=True)
 class Cell:
     """A low-cardinality cell (store, month, territory, usage type, currency) and its check;
-    the check is cached or cheap, and the columnar reader runs it once per distinct value."""
+    the check is cached or cheap, and the column readers run it once per distinct value."""
 
     index: int
     check: Callable[[str], Any]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
+import time
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 logger = structlog.get_logger(__name__)
 
-PROGRESS_EVERY = 10_000
+PROGRESS_SECONDS = 0.25  # how often a running import reports its progress
 READ_CHUNK = 1024 * 1024
 ProgressCallback = Callable[[int], None]
 
@@ -210,17 +211,17 @@ def sales_report_upload_path_file(
 def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, int, int]:
     """Parse and load the report's lines; returns (total, loaded, matched). Raises
     `ReportRejected` when the file is malformed or has too many bad lines."""
-    # Imported here: the loader may load polars (about 40 MB in a process) for the first
-    # import, not every web, worker and beat process at start-up.
+    # Imported here: with the polars reader, the loader loads polars (about 40 MB in a
+    # process) for the first import, not every web, worker and beat process at start-up.
     from royalties.loading import ProductRegistry, line_sink
-    from royalties.parsers.chunks import read_chunks, reads_columns
+    from royalties.parsers.chunks import read_chunks, table_reader
 
     layout = parsers.layout_get(report.layout)
     if layout is None:
         raise ReportRejected(f"Unknown layout '{report.layout}'.", [], 0, 0)
     context = parsers.ParseContext(store=report.store_code, period=report.period)
     tally = _BadLines(settings.ROYALTIES_MAX_BAD_LINES, settings.ROYALTIES_MAX_LISTED_ERRORS)
-    loaded = 0
+    loaded, next_progress = 0, 0.0
     with report.file.open("rb") as stored, ExitStack() as open_sink:
         # The storage's own file object, not Django's wrappers (whose `closed` property the
         # text layer would call on every line).
@@ -228,8 +229,8 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
         sink: LineSinkType | None = None
         registry = ProductRegistry(report)
         try:
-            columnar = settings.ROYALTIES_IMPORT_COLUMNAR
-            chunks = read_chunks(layout, raw, context, registry.identify, columnar=columnar)
+            reader = table_reader(layout, settings.ROYALTIES_IMPORT_READER)
+            chunks = read_chunks(layout, raw, context, registry.identify, reader=reader)
             for chunk in chunks:
                 if sink is None:
                     first = chunk.first_good()
@@ -244,7 +245,7 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
                     )
                     report.period, report.accounting_period = sale_month, period
                     registry.period_id = period.pk
-                    threaded = reads_columns(layout, columnar)  # see line_sink
+                    threaded = reader == "polars"  # see line_sink
                     sink = open_sink.enter_context(line_sink(registry, threaded=threaded))
                     tally.add(chunk.rows, after=first[0])
                 else:
@@ -253,8 +254,10 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
                     break
                 sink.write_chunk(chunk)
                 loaded += chunk.good
-                if progress is not None:
+                if progress is not None and time.monotonic() >= next_progress:
+                    # A few times a second: chunks can be a few hundred lines each.
                     progress(loaded + tally.bad)
+                    next_progress = time.monotonic() + PROGRESS_SECONDS
             if tally.over:  # raised inside the sink: its COPY is abandoned, no products written
                 raise ReportRejected(
                     f"More than {tally.limit} bad lines; the report was rejected whole.",

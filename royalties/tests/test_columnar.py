@@ -1,6 +1,7 @@
-"""The column-at-a-time reader must give exactly what the line-by-line parser gives: the same
-valid lines with the same values, the same bad lines with the same reasons and numbers,
-whatever the mix of good and bad cells, quotes, line endings and chunk boundaries."""
+"""Both column-at-a-time readers (`columns`, in Python; `polars`) must give exactly what the
+line-by-line parser gives: the same valid lines with the same values, the same bad lines with
+the same reasons and numbers, whatever the mix of good and bad cells, quotes, line endings and
+chunk boundaries."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from royalties.parsers import LAYOUTS, base, chunks, columnar
+from royalties.parsers import LAYOUTS, base, chunks
+from royalties.parsers.columns import ColumnReader
+from royalties.parsers.frames import FrameReader
 
 ISRC, UPC = "USXYZ2600001", "036000291452"
 CELLS = {
@@ -77,7 +80,7 @@ def row_path(layout: Any, content: bytes) -> dict[int, tuple[Any, ...]]:
     return {row.line_number: _outcome(row) for row in layout.parse(stream, context)}
 
 
-def column_path(layout: Any, content: bytes) -> dict[int, tuple[Any, ...]]:
+def column_path(layout: Any, content: bytes, reader: str) -> dict[int, tuple[Any, ...]]:
     pairs: list[tuple[str, str]] = []
 
     def identify(isrc: str, upc: str) -> int:
@@ -86,13 +89,22 @@ def column_path(layout: Any, content: bytes) -> dict[int, tuple[Any, ...]]:
 
     out: dict[int, tuple[Any, ...]] = {}
     context = base.ParseContext(store="teststore")
-    for chunk in chunks.read_chunks(layout, io.BytesIO(content), context, identify):
+    read = chunks.read_chunks(layout, io.BytesIO(content), context, identify, reader=reader)
+    for chunk in read:
         for row in chunk.rows:
             assert row.line_number not in out
             out[row.line_number] = _outcome(row)
-        if chunk.frame is None:
-            continue
-        for values in chunk.frame.iter_rows(named=True):
+        checked: list[dict[str, Any]] = []
+        if chunk.frame is not None:
+            checked.extend(chunk.frame.iter_rows(named=True))
+        if chunk.lines is not None:
+            lines = chunk.lines
+            columns = {"line_number": lines.numbers, "product_id": lines.product_ids}
+            columns |= lines.fields
+            assert {len(values) for values in columns.values()} == {len(lines)}
+            checked.extend(dict(zip(columns, values, strict=True))
+                           for values in zip(*columns.values(), strict=True))  # fmt: skip
+        for values in checked:
             isrc, upc = pairs[values["product_id"]]
             assert values["line_number"] not in out
             out[values["line_number"]] = (
@@ -120,25 +132,31 @@ def _outcome(row: base.SaleRow | base.BadLine) -> tuple[Any, ...]:
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     # Chunk boundaries every few lines, so they fall everywhere.
-    monkeypatch.setattr(columnar, "CHUNK_BYTES", 300)
+    monkeypatch.setattr(ColumnReader, "chunk_bytes", 300)
+    monkeypatch.setattr(FrameReader, "chunk_bytes", 300)
 
 
+READERS = pytest.mark.parametrize("reader", ["columns", "polars"])
+
+
+@READERS
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     lines=st.lists(line, min_size=1, max_size=40),
     newline=st.sampled_from(["\n", "\r\n"]),
     bom=st.booleans(),
 )
-def test_columns_and_lines_agree_on_every_line(small_chunks, lines, newline, bom):
+def test_columns_and_lines_agree_on_every_line(small_chunks, reader, lines, newline, bom):
     layout = LAYOUTS["canonical"]
     content = canonical(lines, newline, bom)
     expected = row_path(layout, content)
-    assert column_path(layout, content) == expected
+    assert column_path(layout, content, reader) == expected
 
 
+@READERS
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(lines=st.lists(cell_line, min_size=1, max_size=30))
-def test_the_decimal_comma_and_tab_layouts_agree_too(small_chunks, lines):
+def test_the_decimal_comma_and_tab_layouts_agree_too(small_chunks, reader, lines):
     european = ["Datum;Land;ISRC;EAN;Nutzung;Anzahl;Umsatz brutto (EUR);Umsatz netto (EUR)"]
     tsv = ["Reporting Month\tCountry Code\tISRC\tEAN\tProduct Type\tUnits\tGross Revenue\t"
            "Net Payable\tCurrency"]  # fmt: skip
@@ -155,35 +173,39 @@ def test_the_decimal_comma_and_tab_layouts_agree_too(small_chunks, lines):
         )
     for code, text in (("european_csv", european), ("streaming_tsv", tsv)):
         content = ("\n".join(text) + "\n").encode()
-        assert column_path(LAYOUTS[code], content) == row_path(LAYOUTS[code], content), code
+        got = column_path(LAYOUTS[code], content, reader)
+        assert got == row_path(LAYOUTS[code], content), code
 
 
-def test_a_quoted_line_break_keeps_the_line_numbers(small_chunks):
+@READERS
+def test_a_quoted_line_break_keeps_the_line_numbers(small_chunks, reader):
     good = f"spotify,2026-03,DE,{ISRC},,stream,1,1,1,EUR"
     lines = [good] * 20 + [f'"Foo\nBar",2026-03,DE,{ISRC},,stream,1,1,1,EUR', good, "bad"]
     content = canonical(lines, "\n", bom=False)
-    got = column_path(LAYOUTS["canonical"], content)
+    got = column_path(LAYOUTS["canonical"], content, reader)
     assert got == row_path(LAYOUTS["canonical"], content)
     assert got[23][1] == "Foo\nBar"  # numbered by the line it ends on, as csv counts
     assert got[24][0] == "ok" and got[25] == ("bad", "expected 10 fields, found 1")
     assert sorted(got) == [*range(2, 22), 23, 24, 25]
 
 
-def test_a_file_that_is_not_utf8_is_refused():
+@READERS
+def test_a_file_that_is_not_utf8_is_refused(reader):
     content = canonical([f"spotify,2026-03,DE,{ISRC},,stream,1,1,1,EUR"], "\n", False)
     with pytest.raises(UnicodeDecodeError):
-        column_path(LAYOUTS["canonical"], content + b"\xff\xfe,bad\n")
+        column_path(LAYOUTS["canonical"], content + b"\xff\xfe,bad\n", reader)
 
 
-def test_an_empty_file_or_header_only_file():
+@READERS
+def test_an_empty_file_or_header_only_file(reader):
     with pytest.raises(base.ReportMalformed, match="empty"):
-        column_path(LAYOUTS["canonical"], b"")
-    assert column_path(LAYOUTS["canonical"], canonical([], "\n", bom=True)) == {}
+        column_path(LAYOUTS["canonical"], b"", reader)
+    assert column_path(LAYOUTS["canonical"], canonical([], "\n", bom=True), reader) == {}
 
 
-@pytest.mark.parametrize("columnar", [True, False])
-def test_polars_is_loaded_only_by_the_columnar_reader(columnar):
-    """Off (ROYALTIES_IMPORT_COLUMNAR=false), an import never loads polars (about 40 MB)."""
+@pytest.mark.parametrize("reader", ["columns", "polars", "lines"])
+def test_polars_is_loaded_only_by_the_polars_reader(reader):
+    """Only the polars reader loads polars (about 40 MB in a process)."""
     import os
     import subprocess
     import sys
@@ -195,7 +217,7 @@ def test_polars_is_loaded_only_by_the_columnar_reader(columnar):
         "assert 'polars' not in sys.modules\n"
         f"data = {canonical([f'spotify,2026-03,DE,{ISRC},,stream,1,1,1,EUR'], chr(10), False)!r}\n"
         "read = chunks.read_chunks(LAYOUTS['canonical'], io.BytesIO(data),\n"
-        "    base.ParseContext(store='s'), lambda i, u: 1, columnar=" + str(columnar) + ")\n"
+        f"    base.ParseContext(store='s'), lambda i, u: 1, reader={reader!r})\n"
         "assert sum(chunk.good for chunk in read) == 1\n"
         "print('polars' in sys.modules)\n"
     )
@@ -205,4 +227,24 @@ def test_polars_is_loaded_only_by_the_columnar_reader(columnar):
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == str(columnar)
+    assert done.stdout.strip() == str(reader == "polars")
+
+
+def test_an_unknown_reader_is_refused():
+    with pytest.raises(ValueError, match="Unknown reader 'fast'"):
+        chunks.table_reader(LAYOUTS["canonical"], "fast")
+
+
+def test_an_unknown_reader_setting_stops_the_process_at_start():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env |= {"DJANGO_SETTINGS_MODULE": "enterprise_suite.settings", "ROYALTIES_IMPORT_READER": "x"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "ROYALTIES_IMPORT_READER is 'x': polars, columns or lines." in done.stderr

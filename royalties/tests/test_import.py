@@ -12,7 +12,7 @@ from enterprise_suite.errors import Conflict, ValidationFailed
 from realtime.models import Event
 from royalties import selectors
 from royalties.choices import ReportStatus
-from royalties.models import SalesLine, SalesReport
+from royalties.models import ReportProduct, SalesLine, SalesReport
 from royalties.parsers import layout_detect
 from royalties.selectors import report_lines
 from royalties.tests import files
@@ -324,31 +324,68 @@ def test_download_store_gross_too_large_is_a_bad_line(catalog, import_file):
     assert "gross: too large" in report.errors[0]["reason"]
 
 
-def test_both_readers_load_the_same_lines(catalog, import_file, settings):
-    """The column-at-a-time reader (default) and the line-by-line one
-    (ROYALTIES_IMPORT_COLUMNAR=false) import the same lines, products and errors."""
+def test_every_reader_loads_the_same_lines_and_products(catalog, import_file, settings):
+    """The readers of ROYALTIES_IMPORT_READER (columns, the default; polars; lines) import
+    the same lines, products and errors."""
     from accounts.tests.factories import OrganizationFactory
     from distribution.tests.factories import ReleaseFactory, TrackFactory
 
-    other = OrganizationFactory()
-    release = ReleaseFactory(organization=other, upc=catalog.release.upc)
-    for track in (catalog.track_a, catalog.track_b):
-        TrackFactory(release=release, isrc=track.isrc, track_number=track.track_number)
     content = files.canonical(sales(catalog)).decode()
+    # A bad line whose ISRC/UPC pair is new: no product may be made for it.
     content += "teststore,2026-03,DE,NOTANISRC,,stream,1,1,1,EUR\ntoo,few\n"
+    content += f"teststore,2026-13,DE,{catalog.track_a.isrc},0000000000000,stream,1,1,1,EUR\n"
 
     def outcome(report):
         lines = report_lines(report)
+        products = ReportProduct.objects.filter(report=report)
         return (
             report.lines_total, report.lines_loaded, report.lines_matched, report.errors,
             [(line.line_number, line.store, line.sale_month, line.territory, line.usage_type,
               line.quantity, line.gross, line.net, line.currency, line.product.isrc,
               line.product.upc, line.product.release_id is not None) for line in lines],
+            sorted((p.isrc, p.upc, p.lines, p.release_id is not None) for p in products),
         )  # fmt: skip
 
-    columnar = import_file(catalog.organization, content.encode())
-    settings.ROYALTIES_IMPORT_COLUMNAR = False
-    by_line = import_file(other, content.encode())
-    assert by_line.status == columnar.status == ReportStatus.IMPORTED
-    assert outcome(by_line) == outcome(columnar)
-    assert columnar.lines_bad == 2 and columnar.lines_matched == 3
+    outcomes = {}
+    for reader in ("columns", "polars", "lines"):
+        other = OrganizationFactory()
+        release = ReleaseFactory(organization=other, upc=catalog.release.upc)
+        for track in (catalog.track_a, catalog.track_b):
+            TrackFactory(release=release, isrc=track.isrc, track_number=track.track_number)
+        settings.ROYALTIES_IMPORT_READER = reader
+        report = import_file(other, content.encode())
+        assert report.status == ReportStatus.IMPORTED, reader
+        outcomes[reader] = outcome(report)
+    assert outcomes["columns"] == outcomes["polars"] == outcomes["lines"]
+    total, _loaded, matched, errors, _lines, products = outcomes["columns"]
+    assert (total - _loaded, matched) == (3, 3)
+    assert [error["line"] for error in errors] == [total - 1, total, total + 1]
+    assert all(lines > 0 for _isrc, _upc, lines, _matched in products)
+
+
+def test_progress_is_reported_a_few_times_a_second_not_per_chunk(
+    catalog, tmp_path, settings, monkeypatch
+):
+    """Chunks of the Python column reader are a few hundred lines: reporting each would be a
+    cache write per chunk."""
+    from royalties.parsers.columns import ColumnReader
+    from royalties.services import reports
+
+    settings.ROYALTIES_IMPORT_READER = "columns"
+    monkeypatch.setattr(ColumnReader, "chunk_bytes", 200)  # a few lines per chunk
+    monkeypatch.setattr(reports, "PROGRESS_SECONDS", 3600)
+    content = files.canonical(sales(catalog) * 20)
+    (tmp_path / "many.csv").write_bytes(content)
+    report = reports.sales_report_upload_path_file(
+        organization=catalog.organization,
+        path=tmp_path / "many.csv",
+        store_code="teststore",
+        enqueue=False,
+    )
+    seen: list[int] = []
+    reports.sales_report_import(report_id=report.pk, progress=seen.append)
+    report.refresh_from_db()
+    assert report.status == ReportStatus.IMPORTED
+    assert content.count(b"\n") - 1 == report.lines_total > 20
+    # The first chunk, then nothing for an hour, then the total at the end.
+    assert len(seen) == 2 and seen[0] < seen[1] == report.lines_total
