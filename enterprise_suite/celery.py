@@ -25,5 +25,16 @@ def _serve_worker_metrics(**kwargs: object) -> None:
         serve_worker_metrics(int(port))
 
 
+@signals.beat_init.connect
+def _log_beat_ready(sender: object = None, **kwargs: object) -> None:
+    # Celery logs "beat: Starting..." before it sets its scheduler up (the database
+    # scheduler writes its entries then, which takes a while): this says the schedule is
+    # loaded, for operators and for the entrypoint tests that stop beat once it runs.
+    import structlog
+
+    scheduler = getattr(sender, "scheduler", None)
+    structlog.get_logger(__name__).info("beat_ready", scheduler=type(scheduler).__name__)
+
+
 # The request id travels in task headers (signal handlers connect on import).
 import enterprise_suite.request_context  # noqa: E402, F401

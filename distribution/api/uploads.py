@@ -7,53 +7,23 @@ computing SHA-256 and MD5. The caller owns the result and must `close()` it, whi
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
-from typing import IO
 
 from django.conf import settings
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import HttpRequest, UnreadablePostError
 
-from distribution.media import SNIFF_BYTES
-from distribution.services.assets import ReceivedUpload
-from enterprise_suite.errors import PayloadTooLarge, ValidationFailed
+from distribution.services.assets import ReceivedUpload, upload_too_large
+from enterprise_suite.errors import ValidationFailed
 
-CHUNK_SIZE = 1024 * 1024
 MULTIPART_FIELD = "file"
-
-
-def _too_large(max_bytes: int) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit.",
-        details={"max_bytes": max_bytes},
-    )
-
-
-def _copy_hashing(source: IO[bytes], target: IO[bytes], max_bytes: int) -> ReceivedUpload:
-    sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
-    size, head = 0, b""
-    while chunk := source.read(CHUNK_SIZE):
-        size += len(chunk)
-        if size > max_bytes:
-            raise _too_large(max_bytes)
-        if len(head) < SNIFF_BYTES:
-            head += chunk[: SNIFF_BYTES - len(head)]
-        sha256.update(chunk)
-        md5.update(chunk)
-        target.write(chunk)
-    target.flush()
-    target.seek(0)
-    return ReceivedUpload(
-        file=target, size=size, sha256=sha256.hexdigest(), md5=md5.hexdigest(), head=head
-    )
 
 
 def receive_upload(request: HttpRequest, *, max_bytes: int) -> ReceivedUpload:
     """The uploaded file of a multipart form (field `file`) or of a raw request body."""
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > max_bytes + 64 * 1024:  # room for multipart headers
-        raise _too_large(max_bytes)
+        raise upload_too_large(max_bytes)
     content_type = request.META.get("CONTENT_TYPE", "")
     target = tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR)  # noqa: SIM115
     try:
@@ -66,12 +36,12 @@ def receive_upload(request: HttpRequest, *, max_bytes: int) -> ReceivedUpload:
                     details={MULTIPART_FIELD: ["No file was submitted."]},
                 )
             try:
-                received = _copy_hashing(uploaded, target, max_bytes)
+                received = ReceivedUpload.hashed(uploaded, file=target, max_bytes=max_bytes)
             finally:
                 uploaded.close()
             received.filename = (uploaded.name or "")[:255]
         else:
-            received = _copy_hashing(request, target, max_bytes)  # type: ignore[arg-type]
+            received = ReceivedUpload.hashed(request, file=target, max_bytes=max_bytes)  # type: ignore[arg-type]
             disposition = request.headers.get("Content-Disposition", "")
             if "filename=" in disposition:
                 received.filename = disposition.split("filename=", 1)[1].strip('"; ')[:255]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import IO, BinaryIO, cast
@@ -17,6 +18,7 @@ from distribution.choices import AssetKind, AssetStatus
 from distribution.media import (
     ARTWORK_TYPES,
     AUDIO_TYPES,
+    SNIFF_BYTES,
     UnreadableMedia,
     analyse_artwork,
     analyse_audio,
@@ -26,6 +28,15 @@ from distribution.models import Asset, Release, Track, asset_upload_path
 from distribution.services.review import EDITABLE, release_lock_for_edit
 from enterprise_suite.errors import InvalidTransition, PayloadTooLarge, UnsupportedMediaType
 from realtime.events import publish
+
+HASH_CHUNK_BYTES = 1024 * 1024
+
+
+def upload_too_large(max_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit.",
+        details={"max_bytes": max_bytes},
+    )
 
 
 @dataclass
@@ -41,6 +52,38 @@ class ReceivedUpload:
 
     def close(self) -> None:
         self.file.close()
+
+    @classmethod
+    def hashed(
+        cls,
+        source: IO[bytes],
+        *,
+        file: IO[bytes],
+        filename: str = "",
+        max_bytes: int | None = None,
+    ) -> ReceivedUpload:
+        """Read `source` to its end once, a chunk at a time, for its size, digests and first
+        bytes; each chunk is also written to `file` unless `file` is `source` itself. Past
+        `max_bytes` it raises `PayloadTooLarge`."""
+        sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+        size, head = 0, b""
+        while chunk := source.read(HASH_CHUNK_BYTES):
+            size += len(chunk)
+            if max_bytes is not None and size > max_bytes:
+                raise upload_too_large(max_bytes)
+            if len(head) < SNIFF_BYTES:
+                head += chunk[: SNIFF_BYTES - len(head)]
+            sha256.update(chunk)
+            md5.update(chunk)
+            if file is not source:
+                file.write(chunk)
+        if file is not source:
+            file.flush()
+        file.seek(0)
+        return cls(
+            file=file, size=size, sha256=sha256.hexdigest(), md5=md5.hexdigest(), head=head,
+            filename=filename,
+        )  # fmt: skip
 
 
 _EXPECTED = {

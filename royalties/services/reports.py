@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -80,24 +79,8 @@ def received_from_path(path: Path) -> ReceivedUpload:
 
 def received_from_stream(handle: IO[bytes], *, filename: str) -> ReceivedUpload:
     """A seekable file (a local file, an upload Django spooled) as a `ReceivedUpload`."""
-    sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
-    size, head = 0, b""
     handle.seek(0)
-    while chunk := handle.read(READ_CHUNK):
-        if not head:
-            head = chunk[:8192]
-        size += len(chunk)
-        sha256.update(chunk)
-        md5.update(chunk)
-    handle.seek(0)
-    return ReceivedUpload(
-        file=handle,
-        size=size,
-        sha256=sha256.hexdigest(),
-        md5=md5.hexdigest(),
-        head=head,
-        filename=filename,
-    )
+    return ReceivedUpload.hashed(handle, file=handle, filename=filename)
 
 
 def _layout_for(store_code: str, layout: str | None, head: bytes) -> str:
