@@ -40,8 +40,8 @@ from royalties.parsers.chunks import CheckedLines, Chunk
 from royalties.parsers.table import Amount, Cell, Constant, Quantity, TablePlan
 from royalties.parsers.table_file import TableFileReader
 
-# What a plain cell looks like: the row path's checks give these back unchanged. Searched
-# in a column joined by line breaks, each pattern finds the first line that is not plain.
+# What a plain number looks like: the row path's checks give these back unchanged. Matched
+# per shape (below), and per cell only in a column with a shape that does not match.
 _QUANTITY = r"-?[0-9]{1,18}"
 _AMOUNT = {False: r"-?[0-9]{1,10}(?:\.[0-9]{1,10})?", True: r"-?[0-9]{1,10}(?:,[0-9]{1,10})?"}
 _PLAIN = {pattern: re.compile(pattern) for pattern in (_QUANTITY, *_AMOUNT.values())}
@@ -69,24 +69,11 @@ class ColumnReader(TableFileReader):
         others through the row path. `number` is the first line's number."""
         text = data.decode("utf-8")
         count = data.count(b"\n") + (not data.endswith(b"\n"))
-        delimiter, width = self.layout.delimiter, plan.width
         body = text.removesuffix("\n")
-        # The usual case, found in one C pass: every line has the header's number of cells.
-        skeleton = (delimiter * (width - 1) + "\n").encode()
-        if data.translate(None, self._not_skeleton) + b"\n" * (not data.endswith(b"\n")) == (
-            skeleton * count
-        ):
-            lines: list[str] | None = None
-            positions: Sequence[int] = range(count)
-            flat = body.replace("\n", delimiter).split(delimiter)
-        else:  # the others (blank, short, with extra cells) are left to the row path
-            lines = body.split("\n")
-            cells_per_line = list(map(str.count, lines, repeat(delimiter)))
-            positions = [at for at, cells in enumerate(cells_per_line) if cells == width - 1]
-            table = [lines[at] for at in positions]
-            flat = delimiter.join(table).split(delimiter) if table else []
+        lines, positions, flat = self._split(data, body, count, plan.width)
         size = len(positions)
         refused: set[int] = set()  # indexes into `positions` of lines a check refused
+        width = plan.width
         fields = {name: self._column(name, rule, flat, width, size, refused)
                   for name, rule in plan.rules.items()}  # fmt: skip
         product_ids = self._product_ids(flat[plan.isrc :: width], flat[plan.upc :: width], refused)
@@ -107,6 +94,25 @@ class ColumnReader(TableFileReader):
             rows = self._line_rows([lines[at] for at in rest], [number + at for at in rest], plan)
         checked = CheckedLines(numbers, product_ids, fields) if numbers else None
         return Chunk(rows, lines=checked), number + count
+
+    def _split(
+        self, data: bytes, body: str, count: int, width: int
+    ) -> tuple[list[str] | None, Sequence[int], list[str]]:
+        """The chunk's cells, all in one list, of the lines that have the header's number
+        of cells (`positions`, indexes of the chunk's lines); the others (blank, short, with
+        extra cells) are left to the row path. `lines` is the chunk split into lines, if that
+        was needed."""
+        delimiter = self.layout.delimiter
+        # The usual case, found in one C pass: every line has the header's number of cells.
+        skeleton = (delimiter * (width - 1) + "\n").encode()
+        unterminated = b"\n" * (not data.endswith(b"\n"))
+        if data.translate(None, self._not_skeleton) + unterminated == skeleton * count:
+            return None, range(count), body.replace("\n", delimiter).split(delimiter)
+        lines = body.split("\n")
+        cells_per_line = list(map(str.count, lines, repeat(delimiter)))
+        positions = [at for at, cells in enumerate(cells_per_line) if cells == width - 1]
+        table = [lines[at] for at in positions]
+        return lines, positions, delimiter.join(table).split(delimiter) if table else []
 
     @functools.cached_property
     def _not_skeleton(self) -> bytes:
