@@ -32,10 +32,11 @@ from realtime.events import publish
 HASH_CHUNK_BYTES = 1024 * 1024
 
 
-def upload_too_large(max_bytes: int) -> PayloadTooLarge:
+def upload_too_large(max_bytes: int, *, size: int | None = None) -> PayloadTooLarge:
+    """The error for a file over `max_bytes` (its `size`, when known)."""
+    details = {"max_bytes": max_bytes} | ({"size": size} if size is not None else {})
     return PayloadTooLarge(
-        f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit.",
-        details={"max_bytes": max_bytes},
+        f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit.", details=details
     )
 
 
@@ -140,10 +141,7 @@ def asset_upload(
         )
     limit = settings.ARTWORK_MAX_BYTES if kind == AssetKind.ARTWORK else settings.AUDIO_MAX_BYTES
     if upload.size > limit:
-        raise PayloadTooLarge(
-            f"The file is larger than the {limit // (1024 * 1024)} MB limit.",
-            details={"max_bytes": limit},
-        )
+        raise upload_too_large(limit)
     asset = Asset(
         id=uuid.uuid4(),
         organization_id=owner_release.organization_id,

@@ -38,13 +38,14 @@ from typing import Any
 from royalties.parsers import base
 from royalties.parsers.chunks import CheckedLines, Chunk
 from royalties.parsers.table import Amount, Cell, Constant, Quantity, TablePlan
-from royalties.parsers.table_file import TableFileReader
+from royalties.parsers.table_file import (
+    PLAIN_AMOUNT,
+    PLAIN_QUANTITY,
+    TableFileReader,
+    checked_text,
+)
 
-# What a plain number looks like: the row path's checks give these back unchanged. Matched
-# per shape (below), and per cell only in a column with a shape that does not match.
-_QUANTITY = r"-?[0-9]{1,18}"
-_AMOUNT = {False: r"-?[0-9]{1,10}(?:\.[0-9]{1,10})?", True: r"-?[0-9]{1,10}(?:,[0-9]{1,10})?"}
-_PLAIN = {pattern: re.compile(pattern) for pattern in (_QUANTITY, *_AMOUNT.values())}
+_PLAIN = {pattern: re.compile(pattern) for pattern in (PLAIN_QUANTITY, *PLAIN_AMOUNT.values())}
 # A number's shape: its digits all made 9s. A column of a million amounts has a few hundred
 # shapes, so the pattern runs per shape, not per cell.
 _DIGITS_AS_NINES = str.maketrans("012345678", "999999999")
@@ -56,8 +57,6 @@ class ColumnReader(TableFileReader):
     next chunks."""
 
     chunk_bytes = 32 * 1024
-    # Per Cell field: checked raw value -> its text (ISO date for a month), None if refused.
-    _checked: dict[str, dict[str, str | None]] = field(default_factory=dict)
     # Per Cell field: the checked raw values whose text is the value itself.
     _unchanged: dict[str, set[str]] = field(default_factory=dict)
     # (ISRC cell, UPC cell) as in the file -> product id; and the pairs refused.
@@ -127,12 +126,12 @@ class ColumnReader(TableFileReader):
         """One field's checked text for every line of the table; the indexes of the lines
         whose cell is not plainly valid are added to `refused`."""
         if isinstance(rule, Constant):
-            return [_text(rule.value)] * size
+            return [checked_text(rule.value)] * size
         column = flat[rule.index :: width]
         if isinstance(rule, Cell):
             return self._cells(name, rule, column, refused)
         comma = isinstance(rule, Amount) and rule.decimal_comma
-        plain = _PLAIN[_QUANTITY if isinstance(rule, Quantity) else _AMOUNT[comma]]
+        plain = _PLAIN[PLAIN_QUANTITY if isinstance(rule, Quantity) else PLAIN_AMOUNT[comma]]
         joined = "\n".join(column)
         shapes = set(joined.translate(_DIGITS_AS_NINES).split("\n"))
         if not all(map(plain.fullmatch, shapes)):
@@ -143,10 +142,9 @@ class ColumnReader(TableFileReader):
 
     def _cells(self, name: str, rule: Cell, column: list[str], refused: set[int]) -> Sequence[str]:
         unchanged = self._unchanged.setdefault(name, set())
-        checked = self._checked.setdefault(name, {})
         # One value in the whole chunk (a store, a month): compared, not hashed, per line.
         if column and column[0] == column[-1] and column.count(column[0]) == len(column):
-            text = self._check(name, rule, column[0], checked)
+            text = self._check(name, rule, column[0])
             if text == column[0]:
                 return column
             if text is None:
@@ -154,26 +152,20 @@ class ColumnReader(TableFileReader):
             return [text or ""] * len(column)
         if unchanged.issuperset(column):  # the usual case after the first chunk
             return column
+        checked = self._checked.setdefault(name, {})
         texts = list(map(checked.get, column))
         if None in texts:  # values not seen before, or refused
             for value in dict.fromkeys(column).keys() - checked.keys():
-                self._check(name, rule, value, checked)
+                self._check(name, rule, value)
             texts = list(map(checked.get, column))
             refused.update(at for at, text in enumerate(texts) if text is None)
         return texts  # type: ignore[return-value]  # None only on refused lines
 
-    def _check(
-        self, name: str, rule: Cell, value: str, checked: dict[str, str | None]
-    ) -> str | None:
-        """The checked text of one value of a Cell field (None if refused), remembered."""
-        if value not in checked:
-            try:
-                checked[value] = _text(rule.check(value))
-            except base.LineError:
-                checked[value] = None
-            if checked[value] == value:
-                self._unchanged[name].add(value)
-        return checked[value]
+    def _check(self, name: str, rule: Cell, value: str) -> str | None:
+        text = super()._check(name, rule, value)
+        if text == value:
+            self._unchanged.setdefault(name, set()).add(value)
+        return text
 
     def _product_ids(self, isrcs: list[str], upcs: list[str], refused: set[int]) -> list[int]:
         """Each line's product id. A pair is identified the first time a line whose other
@@ -202,7 +194,3 @@ class ColumnReader(TableFileReader):
                 self._products[pair] = product_id
             ids[at] = product_id
         return ids  # type: ignore[return-value]
-
-
-def _text(value: Any) -> str:
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -14,7 +14,7 @@ is read by `csv` line by line (`TableFileReader`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -22,11 +22,11 @@ import polars as pl
 from royalties.parsers import base
 from royalties.parsers.chunks import Chunk
 from royalties.parsers.table import Amount, Cell, Constant, Quantity, TablePlan
-from royalties.parsers.table_file import TableFileReader
+from royalties.parsers.table_file import PLAIN_AMOUNT, PLAIN_QUANTITY, TableFileReader, checked_text
 
-# What a plain cell looks like: the row path's checks give these back unchanged.
-_QUANTITY = r"^-?[0-9]{1,18}$"
-_AMOUNT = {False: r"^-?[0-9]{1,10}(\.[0-9]{1,10})?$", True: r"^-?[0-9]{1,10}(,[0-9]{1,10})?$"}
+# The plain-number patterns (`table_file`), anchored for polars' `str.contains`.
+_QUANTITY = rf"^(?:{PLAIN_QUANTITY})$"
+_AMOUNT = {comma: rf"^(?:{pattern})$" for comma, pattern in PLAIN_AMOUNT.items()}
 # The columns of a chunk's frame of checked lines; all text but the line number.
 FRAME_COLUMNS = ("line_number", "product_id", "store", "sale_month", "territory", "usage_type",
                  "quantity", "gross", "net", "currency")  # fmt: skip
@@ -38,8 +38,6 @@ class FrameReader(TableFileReader):
     chunks."""
 
     chunk_bytes = 2 * 1024 * 1024
-    # Checked distinct values, kept across chunks: value -> normalized text, or None if bad.
-    _checked: dict[str, dict[str, str | None]] = field(default_factory=dict)
     # (raw ISRC cell, raw UPC cell) -> the product id of the checked pair, or null if bad.
     _pairs: pl.DataFrame | None = None
 
@@ -103,7 +101,7 @@ class FrameReader(TableFileReader):
         """The field's checked text, and what a line must meet for it (evaluated once the
         checked columns exist)."""
         if isinstance(rule, Constant):
-            return pl.lit(_text(rule.value)), None
+            return pl.lit(checked_text(rule.value)), None
         column = f"c{rule.index}"
         if isinstance(rule, Quantity):
             return pl.col(column), pl.col(column).str.contains(_QUANTITY)
@@ -113,7 +111,7 @@ class FrameReader(TableFileReader):
                 text = text.str.replace(",", ".", literal=True)
             return text, pl.col(column).str.contains(_AMOUNT[rule.decimal_comma])
         assert isinstance(rule, Cell)
-        mapping = self._checked[name]
+        mapping = self._checked.get(name, {})
         checked = pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.String)
         return checked, pl.col(name).is_not_null()  # a value its check refused maps to null
 
@@ -128,15 +126,9 @@ class FrameReader(TableFileReader):
             pairs = pairs.join(self._pairs.lazy(), on=keys, how="anti")
         distinct, new_pairs = pl.collect_all([cells.lazy().select(values), pairs])
         for name, column_values in distinct.row(0, named=True).items():
-            checked = self._checked.setdefault(name, {})
-            check = named[name].check
             for value in column_values:
-                if value is None or value in checked:
-                    continue
-                try:
-                    checked[value] = _text(check(value))
-                except base.LineError:
-                    checked[value] = None
+                if value is not None:
+                    self._check(name, named[name], value)
         new: list[tuple[str, str, int | None]] = []
         for raw in new_pairs.iter_rows():
             try:
@@ -149,7 +141,3 @@ class FrameReader(TableFileReader):
                              ("product_id", pl.Int64)], orient="row",
             )  # fmt: skip
             self._pairs = frame if self._pairs is None else pl.concat([self._pairs, frame])
-
-
-def _text(value: Any) -> str:
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -12,12 +12,17 @@ import codecs
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import IO, ClassVar
+from dataclasses import dataclass, field
+from typing import IO, Any, ClassVar
 
 from royalties.parsers import base
 from royalties.parsers.chunks import Chunk, Identify, row_chunks
-from royalties.parsers.table import TableLayout, TablePlan
+from royalties.parsers.table import Cell, TableLayout, TablePlan
+
+# What a plain number looks like: the row path's checks give these back unchanged, so a
+# column reader may take a cell that matches as it is.
+PLAIN_QUANTITY = r"-?[0-9]{1,18}"
+PLAIN_AMOUNT = {False: r"-?[0-9]{1,10}(?:\.[0-9]{1,10})?", True: r"-?[0-9]{1,10}(?:,[0-9]{1,10})?"}
 
 
 @dataclass
@@ -30,6 +35,9 @@ class TableFileReader:
     raw: IO[bytes]
     context: base.ParseContext
     identify: Identify
+    # Per Cell field: each value checked so far -> its text (an ISO date for a month), or
+    # None if its check refused it. Kept across chunks: the values repeat.
+    _checked: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
     def chunks(self) -> Iterator[Chunk]:
         pieces = self._pieces()
@@ -98,6 +106,16 @@ class TableFileReader:
         number. Raises `UnicodeDecodeError` if the piece is not UTF-8."""
         raise NotImplementedError
 
+    def _check(self, name: str, rule: Cell, value: str) -> str | None:
+        """The checked text of one value of a Cell field (None if refused), run once."""
+        checked = self._checked.setdefault(name, {})
+        if value not in checked:
+            try:
+                checked[value] = checked_text(rule.check(value))
+            except base.LineError:
+                checked[value] = None
+        return checked[value]
+
     def _line_rows(
         self, lines: list[str], numbers: list[int], plan: TablePlan
     ) -> list[base.SaleRow | base.BadLine]:
@@ -112,3 +130,8 @@ class TableFileReader:
             except base.LineError as exc:
                 rows.append(base.BadLine(number, str(exc)))
         return rows
+
+
+def checked_text(value: Any) -> str:
+    """A checked field's value as the loader writes it (a month as an ISO date)."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

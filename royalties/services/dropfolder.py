@@ -13,7 +13,6 @@ wait for the next run.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import tempfile
 
 import structlog
@@ -27,7 +26,7 @@ from accounts.models import Organization
 from distribution.services.assets import ReceivedUpload
 from enterprise_suite.errors import ApplicationError
 from royalties.models import SalesReport
-from royalties.services.reports import READ_CHUNK, sales_report_upload
+from royalties.services.reports import sales_report_upload
 
 logger = structlog.get_logger(__name__)
 SETTLE = dt.timedelta(seconds=60)
@@ -49,27 +48,13 @@ def drop_storage() -> Storage:
 
 def _receive(storage: Storage, name: str) -> ReceivedUpload:
     """The stored file copied to a local temporary file while hashed."""
-    sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
-    size, head = 0, b""
     target = tempfile.NamedTemporaryFile()  # noqa: SIM115 (the ReceivedUpload owns it)
-    with storage.open(name, "rb") as source:
-        while chunk := source.read(READ_CHUNK):
-            if not head:
-                head = chunk[:8192]
-            size += len(chunk)
-            sha256.update(chunk)
-            md5.update(chunk)
-            target.write(chunk)
-    target.flush()
-    target.seek(0)
-    return ReceivedUpload(
-        file=target,
-        size=size,
-        sha256=sha256.hexdigest(),
-        md5=md5.hexdigest(),
-        head=head,
-        filename=name.rsplit("/", 1)[-1],
-    )
+    try:
+        with storage.open(name, "rb") as source:
+            return ReceivedUpload.hashed(source, file=target, filename=name.rsplit("/", 1)[-1])
+    except BaseException:
+        target.close()
+        raise
 
 
 def _move(storage: Storage, name: str, folder: str, reason: str = "") -> None:

@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from distribution.models import Release, Track
-from distribution.services.assets import ReceivedUpload
+from distribution.services.assets import ReceivedUpload, upload_too_large
 from enterprise_suite import metrics
-from enterprise_suite.errors import Conflict, InvalidTransition, PayloadTooLarge, ValidationFailed
+from enterprise_suite.errors import Conflict, InvalidTransition, ValidationFailed
 from realtime.events import publish
 from royalties import parsers
 from royalties.choices import ReportStatus
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 logger = structlog.get_logger(__name__)
 
 PROGRESS_SECONDS = 0.25  # how often a running import reports its progress
-READ_CHUNK = 1024 * 1024
 ProgressCallback = Callable[[int], None]
 
 
@@ -116,11 +115,7 @@ def sales_report_upload(
     """Store a received report file and queue its import. The same file (same SHA-256)
     twice in an organization is refused with 409, unless the earlier one was rejected."""
     if upload.size > settings.SALES_REPORT_MAX_BYTES:  # every way in: API, admin, drop folder
-        limit = settings.SALES_REPORT_MAX_BYTES
-        raise PayloadTooLarge(
-            f"The file is larger than the {limit // (1024 * 1024)} MB limit.",
-            details={"max_bytes": limit, "size": upload.size},
-        )
+        raise upload_too_large(settings.SALES_REPORT_MAX_BYTES, size=upload.size)
     store_code = store_code.strip().lower()
     if not store_code:
         raise ValidationFailed("Name the store.", details={"store": ["This field is required."]})
