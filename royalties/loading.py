@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import operator
 import queue
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django.db import connection
 from psycopg.copy import QueuedLibpqWriter
@@ -37,10 +38,10 @@ from royalties.parsers.table import FIELDS
 if TYPE_CHECKING:
     import polars as pl
 
-COPY_COLUMNS = ("id", "product_id", "line_number", "store", "sale_month", "territory",
-                "usage_type", "quantity", "gross", "net", "currency")  # fmt: skip
-# The checked fields written after the store, in COPY_COLUMNS' order.
-COPY_FIELDS = COPY_COLUMNS[4:]
+# The checked fields written after the store, in COPY order. The line number is not sent:
+# the database computes it from the id (`SalesLine.line_number`).
+COPY_FIELDS = ("sale_month", "territory", "usage_type", "quantity", "gross", "net", "currency")
+COPY_COLUMNS = ("id", "product_id", "store", *COPY_FIELDS)
 BULK_BATCH = 2000
 Match = tuple[uuid.UUID | None, uuid.UUID | None]
 NO_MATCH: Match = (None, None)
@@ -101,6 +102,7 @@ class ProductRegistry:
         self.ids: dict[Pair, int] = {}
         self._matches: dict[int, Match] = {}
         self._lines: Counter[int] = Counter()
+        self._text_lines: Counter[str] = Counter()  # of product ids given as text
         self._counts: list[pl.DataFrame] = []  # of polars frames: (product_id, len)
 
     def identify(self, isrc: str, upc: str) -> int:
@@ -115,6 +117,11 @@ class ProductRegistry:
         """One more line for each product id (a C loop: it runs for every line)."""
         self._lines.update(product_ids)
 
+    def count_texts(self, product_ids: Iterable[str]) -> None:
+        """`count` for ids given as text (their hashes are cached: the same str objects
+        repeat)."""
+        self._text_lines.update(product_ids)
+
     def count_frame(self, counts: pl.DataFrame) -> None:
         """Lines per product of a polars chunk (product_id, len), summed when the report is
         done."""
@@ -126,6 +133,7 @@ class ProductRegistry:
         """Write the products; returns how many lines matched."""
         if self._counts:
             self._lines.update(dict(_sum_counts(self._counts).iter_rows()))
+        self._lines.update({int(text): lines for text, lines in self._text_lines.items()})
         if connection.vendor == "postgresql":
             self._copy_products()
         else:
@@ -250,13 +258,17 @@ class _CopySink(_Sink):
         """COPY text of column-checked lines, joined a column at a time (the loops run in
         C). Only the store can hold a character COPY text escapes: the other fields are
         codes, dates and plain numbers."""
-        self._registry.count(lines.product_ids)
+        self._registry.count_texts(lines.product_ids)
         fields, numbers = lines.fields, lines.numbers
-        ids = map(str, map(self._first_id.__add__, numbers))
+        ids = (
+            _consecutive_texts(self._first_id + numbers[0], len(numbers))
+            if isinstance(numbers, range)
+            else map(str, map(self._first_id.__add__, numbers))
+        )
         stores = fields["store"]
         if any(map(_needs_escape, set(stores))):
             stores = [store.translate(_ESCAPES) for store in stores]
-        rows = zip(ids, map(str, lines.product_ids), map(str, numbers), stores,
+        rows = zip(ids, lines.product_ids, stores,
                    *(fields[name] for name in COPY_FIELDS), strict=True)  # fmt: skip
         return "\n".join(map("\t".join, rows)) + "\n"
 
@@ -270,7 +282,7 @@ class _CopySink(_Sink):
             store = store.str.replace_all("\\", "\\\\", literal=True).str.replace_all(
                 "\t", "\\t", literal=True
             )
-        lines = self._frame_lines(frame, *COPY_COLUMNS[:3], store, *COPY_COLUMNS[4:])
+        lines = self._frame_lines(frame, "id", "product_id", store, *COPY_FIELDS)
         buffer = io.BytesIO()
         lines.write_csv(
             buffer, separator="\t", include_header=False, quote_style="never", null_value=NULL
@@ -297,12 +309,34 @@ class _CopySink(_Sink):
                 month = texts[row.sale_month] = row.sale_month.isoformat()
             number = row.line_number
             out.append(
-                f"{first_id + number}\t{product_id}\t{number}\t{store}\t{month}\t"
+                f"{first_id + number}\t{product_id}\t{store}\t{month}\t"
                 f"{row.territory}\t{row.usage_type}\t{row.quantity}\t{row.gross}\t{row.net}\t"
                 f"{row.currency}\n"
             )
         self._registry.count(product_ids)
         return "".join(out)
+
+
+_LAST_DIGITS = [f"{number:03d}" for number in range(1000)]
+# operator.concat: half the time of str.__add__ through map.
+_concat = cast(Callable[[str, str], str], operator.concat)
+
+
+def _consecutive_texts(start: int, count: int) -> list[str]:
+    """The decimal texts of `count` numbers from `start` on: a thousand consecutive numbers
+    share all but their last three digits, so each line's id is a prefix and an entry of a
+    table, not a conversion of a 12-digit number (this runs for every line)."""
+    texts: list[str] = []
+    end = start + count
+    while start < end:
+        head, low = divmod(start, 1000)
+        size = min(end - start, 1000 - low)
+        if head:
+            texts += map(_concat, [str(head)] * size, _LAST_DIGITS[low : low + size])
+        else:  # no leading zeros
+            texts += map(str, range(start, start + size))
+        start += size
+    return texts
 
 
 def _needs_escape(text: str) -> bool:
@@ -313,6 +347,7 @@ def _typed(line: dict[str, Any]) -> dict[str, Any]:
     """A checked line's text fields as the model's values."""
     return line | {
         "sale_month": dt.date.fromisoformat(line["sale_month"]),
+        "product_id": int(line["product_id"]),
         "quantity": int(line["quantity"]),
         "gross": Decimal(line["gross"]),
         "net": Decimal(line["net"]),
@@ -326,18 +361,17 @@ class _BulkSink(_Sink):
             for line in self._frame_lines(chunk.frame, *COPY_COLUMNS).iter_rows(named=True):
                 batch.append(SalesLine(**_typed(line)))
         if chunk.lines:
-            lines, names = chunk.lines, ("product_id", "line_number", *FIELDS)
-            self._registry.count(lines.product_ids)
-            columns = (lines.fields[name] for name in FIELDS)
-            for values in zip(lines.product_ids, lines.numbers, *columns, strict=True):
+            lines, names = chunk.lines, ("product_id", *FIELDS)
+            self._registry.count_texts(lines.product_ids)
+            columns = zip(lines.product_ids, *(lines.fields[name] for name in FIELDS), strict=True)
+            for number, values in zip(lines.numbers, columns, strict=True):
                 line = dict(zip(names, values, strict=True))
-                batch.append(SalesLine(id=self._first_id + line["line_number"], **_typed(line)))
+                batch.append(SalesLine(id=self._first_id + number, **_typed(line)))
         for row, product_id in self._rows_with_products(chunk.rows):
             batch.append(
                 SalesLine(
                     id=self._first_id + row.line_number,
                     product_id=product_id,
-                    line_number=row.line_number,
                     store=row.store,
                     sale_month=row.sale_month,
                     territory=row.territory,

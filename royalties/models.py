@@ -7,9 +7,12 @@ fraction of a cent); statements are in cents of the organization's currency.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Q
 
 from accounts.models import Organization
 from distribution.models import Release, Track
@@ -127,6 +130,19 @@ class SalesLineBlock(models.Model):
 
 
 BLOCK_ID_BITS = 32
+LINE_NUMBER_MASK = (1 << BLOCK_ID_BITS) - 1  # a line's id & this = its line number
+
+
+class CodeField(models.CharField):
+    """An identifier code (ISRC, UPC) compared byte by byte on PostgreSQL (the "C"
+    collation): a language's collation sorts words, and calling it for every comparison
+    made the unique index on a report's products a third of their insert time."""
+
+    def db_parameters(self, connection: BaseDatabaseWrapper) -> dict[str, Any]:
+        parameters = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            parameters["collation"] = "C"
+        return parameters
 
 
 class ReportProduct(models.Model):
@@ -144,7 +160,8 @@ class ReportProduct(models.Model):
     # and period it holds locked or has just read: the database does not check those three
     # per row (a deferred trigger each, at commit, cost more than writing the rows). Nor do
     # they get an index of their own: the unique (report, ...) and the (organization,
-    # period, release) indexes lead with them, and each index is written per product.
+    # period, release) indexes lead with them, every query of products by period names its
+    # organization, and each index is written per product.
     report = models.ForeignKey(
         SalesReport,
         on_delete=models.CASCADE,
@@ -164,9 +181,10 @@ class ReportProduct(models.Model):
         on_delete=models.PROTECT,
         related_name="report_products",
         db_constraint=False,
+        db_index=False,
     )
-    isrc = models.CharField("ISRC", max_length=12, blank=True)
-    upc = models.CharField("UPC/EAN", max_length=14, blank=True)
+    isrc = CodeField("ISRC", max_length=12, blank=True)
+    upc = CodeField("UPC/EAN", max_length=14, blank=True)
     track = models.ForeignKey(
         Track, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -211,7 +229,8 @@ class SalesLine(models.Model):
     primary-key or foreign-key constraint and no B-tree index, one BRIN index on (id, product) (see
     migration 0003): every per-row index insert and constraint check slowed the load, and a
     report's lines are written together, so block-range indexes find them. The id is
-    unique by construction (`SalesLineBlock`).
+    unique by construction (`SalesLineBlock`): `block << 32 | line number`, so the line
+    number is computed from it by the database, not sent with each of a million rows.
     """
 
     id = models.BigIntegerField(primary_key=True)
@@ -222,7 +241,11 @@ class SalesLine(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    line_number = models.PositiveIntegerField()
+    line_number = models.GeneratedField(
+        expression=F("id").bitand(LINE_NUMBER_MASK),
+        output_field=models.PositiveIntegerField(),
+        db_persist=True,
+    )
     store = models.CharField(max_length=50)
     sale_month = models.DateField()
     territory = models.CharField(max_length=2)

@@ -40,7 +40,7 @@ class CheckedLines:
     with a decimal point), the same values the row path's `SaleRow` would hold."""
 
     numbers: Sequence[int]
-    product_ids: Sequence[int]
+    product_ids: Sequence[str]  # as text: the COPY writes them as they are
     fields: dict[str, Sequence[str]]
 
     def __len__(self) -> int:

@@ -21,8 +21,12 @@ from royalties.parsers.table import Cell, TableLayout, TablePlan
 
 # What a plain number looks like: the row path's checks give these back unchanged, so a
 # column reader may take a cell that matches as it is.
-PLAIN_QUANTITY = r"-?[0-9]{1,18}"
-PLAIN_AMOUNT = {False: r"-?[0-9]{1,10}(?:\.[0-9]{1,10})?", True: r"-?[0-9]{1,10}(?:,[0-9]{1,10})?"}
+PLAIN_QUANTITY_DIGITS, PLAIN_AMOUNT_DIGITS = 18, 10
+PLAIN_QUANTITY = rf"-?[0-9]{{1,{PLAIN_QUANTITY_DIGITS}}}"
+PLAIN_AMOUNT = {
+    comma: rf"-?[0-9]{{1,{PLAIN_AMOUNT_DIGITS}}}(?:{point}[0-9]{{1,{PLAIN_AMOUNT_DIGITS}}})?"
+    for comma, point in ((False, r"\."), (True, ","))
+}
 
 
 @dataclass

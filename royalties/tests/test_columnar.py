@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -14,9 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from royalties.loading import _consecutive_texts
 from royalties.parsers import LAYOUTS, base, chunks
-from royalties.parsers.columns import ColumnReader
+from royalties.parsers.columns import ColumnReader, _all_plain
 from royalties.parsers.frames import FrameReader
+from royalties.parsers.table_file import PLAIN_AMOUNT, PLAIN_QUANTITY
 
 ISRC, UPC = "USXYZ2600001", "036000291452"
 CELLS = {
@@ -105,7 +108,7 @@ def column_path(layout: Any, content: bytes, reader: str) -> dict[int, tuple[Any
             checked.extend(dict(zip(columns, values, strict=True))
                            for values in zip(*columns.values(), strict=True))  # fmt: skip
         for values in checked:
-            isrc, upc = pairs[values["product_id"]]
+            isrc, upc = pairs[int(values["product_id"])]  # text from the columns reader
             assert values["line_number"] not in out
             out[values["line_number"]] = (
                 "ok",
@@ -265,3 +268,50 @@ def test_an_unknown_reader_setting_stops_the_process_at_start():
     )  # fmt: skip
     assert done.returncode != 0
     assert "ROYALTIES_IMPORT_READER is 'x': polars, columns or lines." in done.stderr
+
+
+NUMBER_CELL = st.text(alphabet="0123456789.,-\n 9²", max_size=24)
+
+
+@pytest.mark.parametrize(("digits", "point"), [(18, None), (10, "."), (10, ",")])
+@settings(max_examples=400, deadline=None)
+@given(cells=st.lists(NUMBER_CELL, min_size=1, max_size=12))
+def test_a_column_taken_at_once_as_plain_numbers_is_plain_cell_by_cell(digits, point, cells):
+    """The numbers' one-pass check may send plain columns to the per-shape check, never
+    take a column that has a cell the row path's pattern refuses."""
+    cells = [cell.replace("\n", "") for cell in cells]  # a cell never holds a line break
+    pattern = re.compile(PLAIN_QUANTITY if point is None else PLAIN_AMOUNT[point == ","])
+    if _all_plain("\n".join(cells), len(cells), digits, point):
+        assert all(pattern.fullmatch(cell) for cell in cells)
+
+
+@pytest.mark.parametrize(
+    ("cells", "digits", "point", "taken"),
+    [
+        (["1", "007", "123456789012345678"], 18, None, True),
+        (["1234567890123456789"], 18, None, False),  # 19 digits
+        (["0.25", "1234567890.0123456789"], 10, ".", True),
+        (["5", "12"], 10, ".", True),  # whole amounts
+        (["0.25", "5"], 10, ".", False),  # both forms: per shape
+        (["12345678901.5"], 10, ".", False),
+        (["1.12345678901"], 10, ".", False),
+        (["5.", "0.5"], 10, ".", False),
+        ([".5", "0.5"], 10, ".", False),
+        (["1.2.3", "4"], 10, ".", False),
+        (["0.5", ""], 10, ".", False),
+        (["", "1"], 18, None, False),
+        (["-3"], 18, None, False),  # a minus sign: per shape
+        (["0,25"], 10, ".", False),
+        (["0,25", "3,5"], 10, ",", True),
+        (["\u00b2"], 18, None, False),  # a digit, not an ASCII one
+    ],
+)
+def test_plain_number_columns_taken_at_once(cells, digits, point, taken):
+    assert _all_plain("\n".join(cells), len(cells), digits, point) is taken
+
+
+@pytest.mark.parametrize(
+    ("start", "count"), [(0, 5), (995, 10), (998, 2004), (1 << 32, 450), ((7 << 32) + 999, 1)]
+)
+def test_consecutive_ids_are_written_as_their_numbers(start, count):
+    assert _consecutive_texts(start, count) == [str(n) for n in range(start, start + count)]

@@ -1,4 +1,5 @@
-"""Migration 0003 moves existing sales lines onto report products, losing none."""
+"""Migration 0003 moves existing sales lines onto report products, losing none; 0005 has
+the database compute their line numbers from their ids, to the same values."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from distribution.tests.factories import ReleaseFactory, TrackFactory
 
 BEFORE = [("royalties", "0002_split_unique_per_target")]
 AFTER = [("royalties", "0003_report_products_narrow_sales_lines")]
+GENERATED_LINE_NUMBERS = [("royalties", "0005_faster_import_rows")]
 MARCH, APRIL = dt.date(2026, 3, 1), dt.date(2026, 4, 1)
 
 
@@ -83,5 +85,14 @@ def test_legacy_lines_become_products_and_narrow_lines() -> None:
         ]
         block = new.get_model("royalties", "SalesLineBlock").objects.get(report_id=report.pk)  # type: ignore[attr-defined]
         assert {pk >> 32 for pk in lines.values_list("id", flat=True)} == {block.pk}
+
+        generated = _migrate(GENERATED_LINE_NUMBERS)
+        lines = generated.get_model("royalties", "SalesLine").objects  # type: ignore[attr-defined]
+        assert list(lines.order_by("id").values_list("line_number", flat=True)) == [2, 3, 4]
     finally:
-        _migrate(AFTER)
+        _migrate(_latest())
+
+
+def _latest() -> list[tuple[str, str]]:
+    """Every app's last migration: the schema the other tests expect."""
+    return MigrationExecutor(connection).loader.graph.leaf_nodes()

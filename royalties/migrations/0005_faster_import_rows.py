@@ -1,0 +1,57 @@
+"""Less for the database to do per row of a report's import.
+
+- A sales line's number is computed by the database from its id (`block << 32 | line
+  number`), so the loader's COPY no longer sends it with every row. Existing lines keep the
+  value they had: their ids were built the same way (migration 0003 and the loader).
+- Report products' ISRC and UPC are compared byte by byte on PostgreSQL (`CodeField`), and
+  their period gets no index of its own (the (organization, period, release) index serves
+  every query by period).
+"""
+
+import django.db.models.deletion
+from django.db import migrations, models
+from django.db.models import F
+
+import royalties.models
+
+LINE_NUMBER_MASK = (1 << 32) - 1
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("royalties", "0004_report_product_no_redundant_indexes"),
+    ]
+
+    operations = [
+        migrations.RemoveField(model_name="salesline", name="line_number"),
+        migrations.AddField(
+            model_name="salesline",
+            name="line_number",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=F("id").bitand(LINE_NUMBER_MASK),
+                output_field=models.PositiveIntegerField(),
+            ),
+        ),
+        migrations.AlterField(
+            model_name="reportproduct",
+            name="isrc",
+            field=royalties.models.CodeField(blank=True, max_length=12, verbose_name="ISRC"),
+        ),
+        migrations.AlterField(
+            model_name="reportproduct",
+            name="upc",
+            field=royalties.models.CodeField(blank=True, max_length=14, verbose_name="UPC/EAN"),
+        ),
+        migrations.AlterField(
+            model_name="reportproduct",
+            name="period",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="report_products",
+                to="royalties.accountingperiod",
+            ),
+        ),
+    ]
