@@ -16,6 +16,7 @@ from distribution.models import Release, Track
 from enterprise_suite.selectors import get_or_not_found
 from royalties.choices import EarningsGroup
 from royalties.models import (
+    LINE_NUMBER,
     AccountingPeriod,
     ExchangeRate,
     Payee,
@@ -44,6 +45,8 @@ def sales_line_list(*, organization: Organization) -> QuerySet[SalesLine]:
     return (
         SalesLine.objects.filter(product__organization=organization)
         .select_related("product")
+        # `?ordering=line_number`: the property's value, computed by the database.
+        .alias(line_number=LINE_NUMBER)  # type: ignore[no-redef]
         .order_by("id")  # a report's lines are one id range, in line order
     )
 

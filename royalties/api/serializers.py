@@ -65,6 +65,7 @@ class SalesLineSerializer(serializers.ModelSerializer[SalesLine]):
     gross = serializers.DecimalField(max_digits=20, decimal_places=10)
     net = serializers.DecimalField(max_digits=20, decimal_places=10)
     report = serializers.UUIDField(source="product.report_id")
+    line_number = serializers.IntegerField(read_only=True)
     isrc = serializers.CharField(source="product.isrc")
     upc = serializers.CharField(source="product.upc")
     track = serializers.UUIDField(source="product.track_id", allow_null=True)

@@ -1,8 +1,9 @@
 """Less for the database to do per row of a report's import.
 
-- A sales line's number is computed by the database from its id (`block << 32 | line
-  number`), so the loader's COPY no longer sends it with every row. Existing lines keep the
-  value they had: their ids were built the same way (migration 0003 and the loader).
+- A sales line's number is not stored: it is the low 32 bits of its id (`block << 32 |
+  line number`), so the loader's COPY no longer sends it with every row, nor does the
+  database store it. Existing lines lose nothing: their ids were built the same way
+  (migration 0003 and the loader).
 - Report products' ISRC and UPC are compared byte by byte on PostgreSQL (`CodeField`), and
   their period gets no index of its own (the (organization, period, release) index serves
   every query by period).
@@ -10,11 +11,8 @@
 
 import django.db.models.deletion
 from django.db import migrations, models
-from django.db.models import F
 
 import royalties.models
-
-LINE_NUMBER_MASK = (1 << 32) - 1
 
 
 class Migration(migrations.Migration):
@@ -24,15 +22,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RemoveField(model_name="salesline", name="line_number"),
-        migrations.AddField(
-            model_name="salesline",
-            name="line_number",
-            field=models.GeneratedField(
-                db_persist=True,
-                expression=F("id").bitand(LINE_NUMBER_MASK),
-                output_field=models.PositiveIntegerField(),
-            ),
-        ),
         migrations.AlterField(
             model_name="reportproduct",
             name="isrc",

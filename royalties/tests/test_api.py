@@ -75,6 +75,9 @@ def test_unmatched_queue_and_manual_match(caller, catalog, django_capture_on_com
         upload(caller, content, store="teststore")
     queue = caller.client.get("/api/v1/sales-lines/?matched=false").json()
     assert queue["count"] == 3
+    assert [line["line_number"] for line in queue["results"]] == [2, 3, 4]
+    backwards = caller.client.get("/api/v1/sales-lines/?ordering=-line_number").json()
+    assert [line["line_number"] for line in backwards["results"]] == [4, 3, 2]
     line_id = queue["results"][0]["id"]
     assert caller.client.get("/api/v1/earnings/?group_by=track").json()["results"] == []
     products = caller.client.get("/api/v1/report-products/?matched=false").json()

@@ -1,5 +1,5 @@
-"""Migration 0003 moves existing sales lines onto report products, losing none; 0005 has
-the database compute their line numbers from their ids, to the same values."""
+"""Migration 0003 moves existing sales lines onto report products, losing none; after 0005
+their line numbers, no longer stored, are read from their ids, to the same values."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from django.db.migrations.executor import MigrationExecutor
 
 from accounts.tests.factories import OrganizationFactory
 from distribution.tests.factories import ReleaseFactory, TrackFactory
+from royalties.models import SalesLine
 
 BEFORE = [("royalties", "0002_split_unique_per_target")]
 AFTER = [("royalties", "0003_report_products_narrow_sales_lines")]
-GENERATED_LINE_NUMBERS = [("royalties", "0005_faster_import_rows")]
+UNSTORED_LINE_NUMBERS = [("royalties", "0005_faster_import_rows")]
 MARCH, APRIL = dt.date(2026, 3, 1), dt.date(2026, 4, 1)
 
 
@@ -86,9 +87,10 @@ def test_legacy_lines_become_products_and_narrow_lines() -> None:
         block = new.get_model("royalties", "SalesLineBlock").objects.get(report_id=report.pk)  # type: ignore[attr-defined]
         assert {pk >> 32 for pk in lines.values_list("id", flat=True)} == {block.pk}
 
-        generated = _migrate(GENERATED_LINE_NUMBERS)
-        lines = generated.get_model("royalties", "SalesLine").objects  # type: ignore[attr-defined]
-        assert list(lines.order_by("id").values_list("line_number", flat=True)) == [2, 3, 4]
+        unstored = _migrate(UNSTORED_LINE_NUMBERS)
+        lines = unstored.get_model("royalties", "SalesLine").objects  # type: ignore[attr-defined]
+        ids = lines.order_by("id").values_list("id", flat=True)
+        assert [SalesLine(id=pk).line_number for pk in ids] == [2, 3, 4]
     finally:
         _migrate(_latest())
 
