@@ -185,11 +185,13 @@ class ReportProduct(models.Model):
     )
     isrc = CodeField("ISRC", max_length=12, blank=True)
     upc = CodeField("UPC/EAN", max_length=14, blank=True)
+    # Most of a report's products may match nothing: their track and release are indexed
+    # only when set (a deleted track or release finds its products all the same).
     track = models.ForeignKey(
-        Track, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Track, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     release = models.ForeignKey(
-        Release, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Release, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     matched_by_hand = models.BooleanField(default=False)
     lines = models.PositiveBigIntegerField(default=0, help_text="How many report lines name it.")
@@ -204,6 +206,14 @@ class ReportProduct(models.Model):
         indexes = [
             models.Index(
                 fields=["organization", "period", "release"], name="report_product_period_idx"
+            ),
+            models.Index(
+                fields=["track"], condition=Q(track__isnull=False), name="report_product_track_idx"
+            ),
+            models.Index(
+                fields=["release"],
+                condition=Q(release__isnull=False),
+                name="report_product_release_idx",
             ),
         ]
 
