@@ -26,7 +26,7 @@ process's own (VmHWM, the kernel's peak RSS) and nothing is cached between them:
            `royalties_salesline` (rolled back): what writing the rows alone costs, the ceiling
            of any import into that table whatever does the parsing; and the same into an
            unlogged copy of the table without its index (what the index and WAL cost).
-Order: copy, then --rounds (3) times import and copy with the `polars` reader (the default),
+Order: copy, then --rounds (3) times import and copy with the `polars` reader,
 as many with `columns`, one with `lines`, then earnings and floor; the import and COPY times
 are medians (this machine's disk and CPU are shared, so single runs vary by a third), and
 each import is also given against the mean of the copies either side of it.
@@ -64,7 +64,7 @@ from bench.common import (
 )
 
 DATABASE_NAME = "enterprise_suite_royalties_bench"
-DEFAULT_READER = "polars"  # ROYALTIES_IMPORT_READER's default
+DEFAULT_READER = "columns"  # ROYALTIES_IMPORT_READER's default
 ORG_SLUG = "royalties-bench"
 RELEASES, TRACKS_PER_RELEASE = 200, 10
 MB = 1024 * 1024

@@ -3,11 +3,12 @@
 Table layouts are checked a column at a time, by one of two readers that give exactly what
 the line-by-line parser gives (the same lines, values and errors):
 
-- `polars` (the default, `royalties.parsers.frames`, imported only then): polars' CSV
-  reader and expressions; the fastest, for about 120 MB more at an import's peak (polars'
+- `columns` (the default, `royalties.parsers.columns`): plain Python string operations
+  that loop in C. About 0.5x a raw COPY of the file, four times line by line's speed, with
+  no more memory than line by line.
+- `polars` (`royalties.parsers.frames`, imported only then): polars' CSV reader and
+  expressions; about 10% faster, for about 120 MB more at an import's peak (polars'
   library, code pages and working set).
-- `columns` (`royalties.parsers.columns`): plain Python string operations that loop in C.
-  About 0.6x polars' speed and twice line by line's, with no more memory than line by line.
 
 `lines` (and every layout that is not a plain table: DDEX DSR, the download store's)
 parses line by line. `ROYALTIES_IMPORT_READER` chooses; figures in bench/README.md.
