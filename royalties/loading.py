@@ -266,7 +266,7 @@ class _CopySink(_Sink):
             else map(str, map(self._first_id.__add__, numbers))
         )
         stores = fields["store"]
-        if any(map(_needs_escape, set(stores))):
+        if _needs_escape("".join(stores)):  # one pass, not a hash per line
             stores = [store.translate(_ESCAPES) for store in stores]
         rows = zip(ids, lines.product_ids, stores,
                    *(fields[name] for name in COPY_FIELDS), strict=True)  # fmt: skip

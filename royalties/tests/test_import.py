@@ -331,6 +331,8 @@ def test_every_reader_loads_the_same_lines_and_products(catalog, import_file, se
     from distribution.tests.factories import ReleaseFactory, TrackFactory
 
     content = files.canonical(sales(catalog)).decode()
+    # A store with a character COPY text escapes.
+    content += "back\\slash,2026-03,FR,USXYZ2699999,,stream,2,1,1,EUR\n"
     # A bad line whose ISRC/UPC pair is new: no product may be made for it.
     content += "teststore,2026-03,DE,NOTANISRC,,stream,1,1,1,EUR\ntoo,few\n"
     content += f"teststore,2026-13,DE,{catalog.track_a.isrc},0000000000000,stream,1,1,1,EUR\n"
@@ -361,6 +363,7 @@ def test_every_reader_loads_the_same_lines_and_products(catalog, import_file, se
     assert (total - _loaded, matched) == (3, 3)
     assert [error["line"] for error in errors] == [total - 1, total, total + 1]
     assert all(lines > 0 for _isrc, _upc, lines, _matched in products)
+    assert [line[1] for line in _lines if line[9] == "USXYZ2699999"] == ["back\\slash"]
 
 
 def test_progress_is_reported_a_few_times_a_second_not_per_chunk(
