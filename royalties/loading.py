@@ -38,8 +38,8 @@ from royalties.parsers.table import FIELDS
 if TYPE_CHECKING:
     import polars as pl
 
-# The checked fields written after the store, in COPY order. The line number is not sent:
-# the database computes it from the id (`SalesLine.line_number`).
+# The checked fields written after the store, in COPY order. No line number: a line's is
+# its id's low bits (`SalesLine.line_number`).
 COPY_FIELDS = ("sale_month", "territory", "usage_type", "quantity", "gross", "net", "currency")
 COPY_COLUMNS = ("id", "product_id", "store", *COPY_FIELDS)
 BULK_BATCH = 2000

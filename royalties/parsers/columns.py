@@ -71,11 +71,11 @@ def _all_plain(joined: str, count: int, digits: int, point: str | None) -> bool:
         return False
     nines = joined.encode("ascii").translate(_NINES)
     skeleton = nines.translate(None, b"9")  # the points and line breaks
+    mark = point.encode() if point is not None else b""
     if skeleton == b"\n" * (count - 1):  # whole numbers
         empty = b"\n\n" in nines or nines[:1] == b"\n" or nines[-1:] == b"\n"
-    elif point is not None and skeleton == (point.encode() + b"\n") * (count - 1) + point.encode():
+    elif mark and skeleton == (mark + b"\n") * (count - 1) + mark:
         # One point per cell, with digits on both sides.
-        mark = point.encode()
         empty = nines[:1] == mark or nines[-1:] == mark
         empty = empty or b"\n" + mark in nines or mark + b"\n" in nines
     else:
