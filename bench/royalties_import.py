@@ -402,7 +402,8 @@ def main() -> int:
         )
         label = f"{reader} (default)" if reader == DEFAULT_READER else reader
         run_seconds = ", ".join(f"{run['seconds']:.2f}" for run, _ in runs)
-        print(f"import, {label}: {imported['seconds']:.2f} s  {import_rate:,.0f} lines/s  "
+        print(f"import, {label}: {imported['seconds']:.2f} s ({imported['cpu_seconds']:.2f} s "
+              f"of CPU)  {import_rate:,.0f} lines/s  "
               f"ratio {import_rate / copy_rate:.2f}x (median of {len(runs)}: runs "
               f"{run_seconds} s; each against its "
               f"neighbouring copies {', '.join(f'{ratio:.2f}' for ratio in pair_ratios)}x); "

@@ -101,8 +101,10 @@ class ProductRegistry:
         self.period_id: uuid.UUID | None = None  # set once the first valid line is read
         self.ids: dict[Pair, int] = {}
         self._matches: dict[int, Match] = {}
-        self._lines: Counter[int] = Counter()
-        self._text_lines: Counter[str] = Counter()  # of product ids given as text
+        # Lines per product id, given as an int or as its text (the column reader's lines
+        # carry it as text: their hashes are cached, the same str objects repeat).
+        self._counted: Counter[int | str] = Counter()
+        self._lines: Counter[int] = Counter()  # per product id, once the report is read
         self._counts: list[pl.DataFrame] = []  # of polars frames: (product_id, len)
 
     def identify(self, isrc: str, upc: str) -> int:
@@ -113,14 +115,9 @@ class ProductRegistry:
             self._matches[product_id] = self._index.match(isrc, upc)
         return product_id
 
-    def count(self, product_ids: Iterable[int]) -> None:
+    def count(self, product_ids: Iterable[int | str]) -> None:
         """One more line for each product id (a C loop: it runs for every line)."""
-        self._lines.update(product_ids)
-
-    def count_texts(self, product_ids: Iterable[str]) -> None:
-        """`count` for ids given as text (their hashes are cached: the same str objects
-        repeat)."""
-        self._text_lines.update(product_ids)
+        self._counted.update(product_ids)
 
     def count_frame(self, counts: pl.DataFrame) -> None:
         """Lines per product of a polars chunk (product_id, len), summed when the report is
@@ -131,9 +128,10 @@ class ProductRegistry:
 
     def finish(self) -> int:
         """Write the products; returns how many lines matched."""
+        for product_id, lines in self._counted.items():
+            self._lines[int(product_id)] += lines
         if self._counts:
             self._lines.update(dict(_sum_counts(self._counts).iter_rows()))
-        self._lines.update({int(text): lines for text, lines in self._text_lines.items()})
         if connection.vendor == "postgresql":
             self._copy_products()
         else:
@@ -258,7 +256,7 @@ class _CopySink(_Sink):
         """COPY text of column-checked lines, joined a column at a time (the loops run in
         C). Only the store can hold a character COPY text escapes: the other fields are
         codes, dates and plain numbers."""
-        self._registry.count_texts(lines.product_ids)
+        self._registry.count(lines.product_ids)
         fields, numbers = lines.fields, lines.numbers
         ids = (
             _consecutive_texts(self._first_id + numbers[0], len(numbers))
@@ -362,7 +360,7 @@ class _BulkSink(_Sink):
                 batch.append(SalesLine(**_typed(line)))
         if chunk.lines:
             lines, names = chunk.lines, ("product_id", *FIELDS)
-            self._registry.count_texts(lines.product_ids)
+            self._registry.count(lines.product_ids)
             columns = zip(lines.product_ids, *(lines.fields[name] for name in FIELDS), strict=True)
             for number, values in zip(lines.numbers, columns, strict=True):
                 line = dict(zip(names, values, strict=True))

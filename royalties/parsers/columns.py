@@ -52,12 +52,9 @@ from royalties.parsers.table_file import (
 )
 
 _PLAIN = {pattern: re.compile(pattern) for pattern in (PLAIN_QUANTITY, *PLAIN_AMOUNT.values())}
-# A number's shape: its digits all made 9s. A column of a million amounts has a few hundred
-# shapes, so the pattern runs per shape, not per cell.
-_DIGITS_AS_NINES = str.maketrans("012345678", "999999999")
-
-
-# Every ASCII digit made a 9, as bytes (bytes.translate is twice str.translate's speed).
+# A number's shape: its ASCII digits all made 9s (bytes.translate is twice str.translate's
+# speed). A column of a million amounts has a few hundred shapes, so the pattern runs per
+# shape, not per cell.
 _NINES = bytes.maketrans(b"012345678", b"999999999")
 
 
@@ -164,12 +161,14 @@ class ColumnReader(TableFileReader):
         if isinstance(rule, Cell):
             return self._cells(name, rule, column, refused)
         comma = isinstance(rule, Amount) and rule.decimal_comma
-        plain = _PLAIN[PLAIN_QUANTITY if isinstance(rule, Quantity) else PLAIN_AMOUNT[comma]]
+        if isinstance(rule, Quantity):
+            plain, digits, point = _PLAIN[PLAIN_QUANTITY], PLAIN_QUANTITY_DIGITS, None
+        else:
+            plain, digits = _PLAIN[PLAIN_AMOUNT[comma]], PLAIN_AMOUNT_DIGITS
+            point = "," if comma else "."
         joined = "\n".join(column)
-        digits = PLAIN_QUANTITY_DIGITS if isinstance(rule, Quantity) else PLAIN_AMOUNT_DIGITS
-        point = None if isinstance(rule, Quantity) else "," if comma else "."
         if not _all_plain(joined, len(column), digits, point):
-            shapes = set(joined.translate(_DIGITS_AS_NINES).split("\n"))
+            shapes = set(joined.encode().translate(_NINES).decode().split("\n"))
             if not all(map(plain.fullmatch, shapes)):
                 refused.update(at for at, value in enumerate(column) if not plain.fullmatch(value))
         if comma:

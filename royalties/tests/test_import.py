@@ -359,11 +359,11 @@ def test_every_reader_loads_the_same_lines_and_products(catalog, import_file, se
         assert report.status == ReportStatus.IMPORTED, reader
         outcomes[reader] = outcome(report)
     assert outcomes["columns"] == outcomes["polars"] == outcomes["lines"]
-    total, _loaded, matched, errors, _lines, products = outcomes["columns"]
-    assert (total - _loaded, matched) == (3, 3)
+    total, loaded, matched, errors, lines, products = outcomes["columns"]
+    assert (total - loaded, matched) == (3, 3)
     assert [error["line"] for error in errors] == [total - 1, total, total + 1]
-    assert all(lines > 0 for _isrc, _upc, lines, _matched in products)
-    assert [line[1] for line in _lines if line[9] == "USXYZ2699999"] == ["back\\slash"]
+    assert all(named > 0 for _isrc, _upc, named, _matched in products)
+    assert [line[1] for line in lines if line[9] == "USXYZ2699999"] == ["back\\slash"]
 
 
 def test_progress_is_reported_a_few_times_a_second_not_per_chunk(
