@@ -392,3 +392,49 @@ def test_progress_is_reported_a_few_times_a_second_not_per_chunk(
     assert content.count(b"\n") - 1 == report.lines_total > 20
     # The first chunk, then nothing for an hour, then the total at the end.
     assert len(seen) == 2 and seen[0] < seen[1] == report.lines_total
+
+
+@pytest.mark.parametrize("reader", ["columns", "polars", "lines"])
+def test_a_pair_in_any_spelling_is_one_product(catalog, import_file, settings, reader):
+    """No unique index guards a report's (ISRC, UPC) pairs: the import gives each pair one
+    product, whatever the spelling of its cells and however far apart its lines are."""
+    settings.ROYALTIES_IMPORT_READER = reader
+    isrc = catalog.track_a.isrc
+    spelled = [isrc, isrc.lower(), f" {isrc[:2]}-{isrc[2:5]}-{isrc[5:7]}-{isrc[7:]} "]
+    other = [Sale(catalog.track_b.isrc, "", "FR", "stream", 1, "1", "1")] * 500
+    content = files.canonical(
+        [Sale(spelling, "", "DE", "stream", 1, "1", "1") for spelling in spelled[:2]]
+        + other
+        + [Sale(spelled[2], "", "DE", "stream", 1, "1", "1")]
+    )
+
+    report = import_file(catalog.organization, content)
+
+    assert report.status == ReportStatus.IMPORTED, report.error
+    products = ReportProduct.objects.filter(report=report).order_by("id")
+    assert [(p.isrc, p.upc, p.lines, p.track_id) for p in products] == [
+        (isrc, "", 3, catalog.track_a.pk),
+        (catalog.track_b.isrc, "", 500, catalog.track_b.pk),
+    ]
+    assert SalesLine.objects.filter(product=products[0]).count() == 3
+
+
+def test_deleting_a_track_or_a_report_keeps_the_products_consistent(catalog, import_file):
+    """Products' track and release are not checked by the database: Django clears them when
+    the track or release is deleted, and deleting a report deletes its products and lines."""
+    report = import_file(catalog.organization, files.canonical(sales(catalog)))
+    assert report.status == ReportStatus.IMPORTED, report.error
+
+    catalog.track_b.delete()
+
+    products = {p.isrc or p.upc: p for p in ReportProduct.objects.filter(report=report)}
+    assert products[catalog.track_b.isrc].track_id is None
+    assert products[catalog.track_b.isrc].release_id == catalog.release.pk
+    assert products[catalog.track_a.isrc].track_id == catalog.track_a.pk
+
+    other = import_file(catalog.organization, files.canonical(sales(catalog), month="2026-04"))
+    report.delete()
+
+    assert not ReportProduct.objects.filter(report_id=report.pk).exists()
+    assert SalesLine.objects.filter(product__report=other).count() == 3
+    assert SalesLine.objects.count() == 3
