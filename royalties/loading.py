@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 COPY_FIELDS = ("sale_month", "territory", "usage_type", "quantity", "gross", "net", "currency")
 COPY_COLUMNS = ("id", "product_id", "store", *COPY_FIELDS)
 BULK_BATCH = 2000
+PRODUCT_ROWS_PER_WRITE = 2000
 Match = tuple[uuid.UUID | None, uuid.UUID | None]
 NO_MATCH: Match = (None, None)
 Pair = tuple[str, str]
@@ -175,14 +176,18 @@ class ProductRegistry:
                    "track_id", "release_id", "matched_by_hand", "lines")  # fmt: skip
         sql = f"COPY {ReportProduct._meta.db_table} ({', '.join(columns)}) FROM STDIN"
         match_texts: dict[Match, str] = {}  # a few thousand distinct matches at most
-        rows = []
-        for isrc, upc, product_id, lines in self._named():
-            match = self._matches[product_id]
-            text = match_texts.get(match)
-            if text is None:
-                text = match_texts[match] = f"{_id_text(match[0])}\t{_id_text(match[1])}"
-            rows.append(f"{product_id}\t{fixed}\t{isrc}\t{upc}\t{text}\tf\t{lines}\n")
+        rows: list[str] = []
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for isrc, upc, product_id, lines in self._named():
+                match = self._matches[product_id]
+                text = match_texts.get(match)
+                if text is None:
+                    text = match_texts[match] = f"{_id_text(match[0])}\t{_id_text(match[1])}"
+                rows.append(f"{product_id}\t{fixed}\t{isrc}\t{upc}\t{text}\tf\t{lines}\n")
+                if len(rows) == PRODUCT_ROWS_PER_WRITE:
+                    # Sent in parts: PostgreSQL stores these while the next are formatted.
+                    copy.write("".join(rows))
+                    rows.clear()
             copy.write("".join(rows))
 
 

@@ -438,3 +438,24 @@ def test_deleting_a_track_or_a_report_keeps_the_products_consistent(catalog, imp
     assert not ReportProduct.objects.filter(report_id=report.pk).exists()
     assert SalesLine.objects.filter(product__report=other).count() == 3
     assert SalesLine.objects.count() == 3
+
+
+def test_products_written_in_several_parts_are_all_there(catalog, import_file, monkeypatch):
+    """The products' COPY is sent a few thousand rows at a time: every part arrives, the last
+    one short."""
+    monkeypatch.setattr("royalties.loading.PRODUCT_ROWS_PER_WRITE", 3)
+    unknown = [f"QZXYZ26{number:05d}" for number in range(7)]
+    content = files.canonical(
+        [Sale(isrc, "", "DE", "stream", 1, "1", "1") for isrc in unknown for _ in range(2)]
+        + sales(catalog)
+    )
+
+    report = import_file(catalog.organization, content)
+
+    assert report.status == ReportStatus.IMPORTED, report.error
+    products = ReportProduct.objects.filter(report=report)
+    assert sorted((p.isrc or p.upc, p.lines) for p in products) == sorted(
+        [(isrc, 2) for isrc in unknown]
+        + [(catalog.track_a.isrc, 1), (catalog.track_b.isrc, 1), (catalog.release.upc, 1)]
+    )
+    assert report.lines_matched == 3
