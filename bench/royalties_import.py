@@ -28,7 +28,7 @@ between them:
            `royalties_salesline` (rolled back): what writing the rows alone costs, the ceiling
            of any import into that table whatever does the parsing; and the same into an
            unlogged copy of the table without its index (what the index and WAL cost).
-Order: copy, then --rounds (3) times import and copy with the `polars` reader,
+Order: copy, then --rounds (5) times import and copy with the `polars` reader,
 as many with `columns`, one with `lines`, then earnings and floor; the import and COPY times
 are medians (this machine's disk and CPU are shared, so single runs vary by a third), and
 each import is also given against the mean of the copies either side of it.
@@ -359,7 +359,7 @@ def run_phase(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=3, help="imports, each between copies")
+    parser.add_argument("--rounds", type=int, default=5, help="imports, each between copies")
     parser.add_argument("--phase", choices=["seed", "copy", "import", "floor", "earnings"])
     parser.add_argument("path", nargs="?")
     args = parser.parse_args()
