@@ -21,6 +21,7 @@ from royalties.models import (
     StatementLine,
 )
 from royalties.parsers import LAYOUTS
+from royalties.services.statements import Unallocated
 
 
 @extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$", "example": "2026-03"})
@@ -211,6 +212,47 @@ class StatementDetailSerializer(StatementSerializer):
     class Meta(StatementSerializer.Meta):
         fields = [*StatementSerializer.Meta.fields, "lines"]
         read_only_fields = fields
+
+
+class UnallocatedGroupSerializer(serializers.Serializer[Any]):
+    """Sales of one track (or release) at one store in one territory, as a statement line
+    would hold them, that no split set covers."""
+
+    release = serializers.UUIDField()
+    track = serializers.UUIDField(allow_null=True, help_text="Null: release-level sales.")
+    store = serializers.CharField()
+    territory = serializers.CharField()
+    quantity = serializers.IntegerField()
+    sales_lines = serializers.IntegerField(help_text="How many report lines it comes from.")
+    group_total = serializers.DecimalField(
+        max_digits=40, decimal_places=20, help_text="Exact, in the organization's currency."
+    )
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="In cents.")
+
+
+class UnallocatedSerializer(serializers.Serializer[Any]):
+    """A period's `statements.Unallocated`: its groups largest first."""
+
+    currency = serializers.CharField()
+    total = serializers.DecimalField(
+        max_digits=18, decimal_places=2, help_text="On no statement of the period."
+    )
+    groups = serializers.SerializerMethodField()
+
+    @extend_schema_field(UnallocatedGroupSerializer(many=True))
+    def get_groups(self, unallocated: Unallocated) -> Any:
+        largest_first = sorted(
+            unallocated.groups.items(), key=lambda item: (-item[1].cents, str(item[0]))
+        )
+        rows = [
+            {
+                "track": track, "release": release, "store": store, "territory": territory,
+                "quantity": group.quantity, "sales_lines": group.lines,
+                "group_total": group.total, "amount": group.cents,
+            }
+            for (track, release, store, territory), group in largest_first
+        ]  # fmt: skip
+        return UnallocatedGroupSerializer(rows, many=True).data
 
 
 class EarningsQuerySerializer(serializers.Serializer[Any]):

@@ -364,6 +364,19 @@ class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoyaltiesV
         )
         return Response(s.StatementSerializer(rows, many=True).data)
 
+    @extend_schema(
+        responses={
+            200: s.UnallocatedSerializer,
+            400: OpenApiResponse(description="Exchange rates are missing for some sales."),
+        }
+    )
+    @action(detail=True, methods=["get"])
+    def unallocated(self, request: Request, pk: str | None = None) -> Response:
+        """The period's matched earnings that no split covers, so on no statement: per track
+        (or release), store and territory, as statement lines group them."""
+        unallocated = statements.period_unallocated(period=self.get_object())
+        return Response(s.UnallocatedSerializer(unallocated).data)
+
     @extend_schema(request=None, responses=s.PeriodSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:

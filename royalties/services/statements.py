@@ -51,6 +51,19 @@ class PayeeTotals:
     recoupment: Decimal = ZERO
 
 
+@dataclass
+class Unallocated:
+    """A period's matched earnings that no split set covers, so on no statement: the
+    organization's to pay out itself, or to give splits before the period closes."""
+
+    currency: str
+    groups: dict[GroupKey, Group]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((group.cents for group in self.groups.values()), ZERO)
+
+
 def period_end(period: AccountingPeriod) -> dt.date:
     last = calendar.monthrange(period.month.year, period.month.month)[1]
     return period.month.replace(day=last)
@@ -108,6 +121,24 @@ def _splits_at(period: AccountingPeriod) -> dict[tuple[str, uuid.UUID], list[Spl
     return {target: sets[(*target, day)] for target, day in latest.items()}
 
 
+def _target(key: GroupKey) -> tuple[str, uuid.UUID]:
+    """The split set that pays a group: its track's, or its release's for release-level
+    sales."""
+    track_id, release_id = key[0], key[1]
+    return ("track", track_id) if track_id else ("release", release_id)
+
+
+def period_unallocated(*, period: AccountingPeriod) -> Unallocated:
+    """The period's earnings on no statement, grouped as statement lines are. Raises
+    `ValidationFailed` if exchange rates are missing, as statements do."""
+    groups = period_groups(period)
+    splits = _splits_at(period)
+    return Unallocated(
+        currency=period.organization.default_currency,
+        groups={key: group for key, group in groups.items() if not splits.get(_target(key))},
+    )
+
+
 def _unrecouped(period: AccountingPeriod, release_ids: set[uuid.UUID]) -> dict[uuid.UUID, Decimal]:
     expenses = dict(
         RecoupableExpense.objects.filter(
@@ -155,28 +186,34 @@ def statements_generate(*, period: AccountingPeriod, actor: User | None = None) 
                 "The period is closed; its statements are final.",
                 details={"period": str(period)},
             )
-        statements = _build(period)
+        statements, unallocated = _build(period)
         publish(
             organization_id=period.organization_id,
             type="statements.generated",
             subject_type="accounting_period",
             subject_id=period.pk,
             actor_id=actor.pk if actor else None,
-            data={"period": str(period), "statements": len(statements)},
+            data={
+                "period": str(period),
+                "statements": len(statements),
+                "unallocated": str(unallocated.quantize(CENT)),
+            },
         )
     return statements
 
 
-def _build(period: AccountingPeriod) -> list[Statement]:
+def _build(period: AccountingPeriod) -> tuple[list[Statement], Decimal]:
+    """The period's draft statements, rebuilt; and its earnings on none of them (cents)."""
     groups = period_groups(period)
     splits = _splits_at(period)
     allocated: dict[GroupKey, list[Split]] = {}
-    for key in groups:
-        track_id, release_id = key[0], key[1]
-        target = ("track", track_id) if track_id else ("release", release_id)
-        shares = splits.get(target)
+    unallocated = ZERO
+    for key, group in groups.items():
+        shares = splits.get(_target(key))
         if shares:
             allocated[key] = shares
+        else:
+            unallocated += group.cents
 
     # Recoupment: each release's unrecouped expenses come out of its earnings first.
     by_release: dict[uuid.UUID, list[GroupKey]] = defaultdict(list)
@@ -242,7 +279,7 @@ def _build(period: AccountingPeriod) -> list[Statement]:
             line.statement = statement
             lines.append(line)
     StatementLine.objects.bulk_create(lines, batch_size=2000)
-    return statements
+    return statements, unallocated
 
 
 def period_close(*, period: AccountingPeriod, actor: User | None = None) -> AccountingPeriod:
@@ -254,7 +291,7 @@ def period_close(*, period: AccountingPeriod, actor: User | None = None) -> Acco
             raise InvalidTransition(
                 "The period is already closed.", details={"period": str(locked)}
             )
-        statements = _build(locked)
+        statements, unallocated = _build(locked)
         Statement.objects.filter(period=locked).update(
             status=StatementStatus.FINAL, updated_at=timezone.now()
         )
@@ -266,6 +303,10 @@ def period_close(*, period: AccountingPeriod, actor: User | None = None) -> Acco
             subject_type="accounting_period",
             subject_id=locked.pk,
             actor_id=actor.pk if actor else None,
-            data={"period": str(locked), "statements": len(statements)},
+            data={
+                "period": str(locked),
+                "statements": len(statements),
+                "unallocated": str(unallocated.quantize(CENT)),
+            },
         )
     return locked

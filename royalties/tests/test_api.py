@@ -235,3 +235,76 @@ def test_viewers_read_but_cannot_upload(make_caller, catalog):
     viewer = make_caller(organization=catalog.organization, role=Role.VIEWER)
     assert viewer.client.get("/api/v1/sales-reports/").status_code == 200
     assert upload(viewer, b"x").status_code == 403
+
+
+def test_earnings_no_split_covers_are_listed_as_unallocated(
+    caller, catalog, import_file, make_caller
+):
+    """Statements pay only tracks and releases with splits; the rest of the period's matched
+    earnings is listed, to the cent, so that statements and unallocated add up to it all."""
+    from realtime.models import Event
+    from royalties.models import AccountingPeriod, Statement
+
+    api = caller.client
+    alice = api.post("/api/v1/payees/", {"name": "Alice"}).json()["id"]
+    split = {"valid_from": "2026-01-01", "shares": [{"payee": alice, "percent": "100"}]}
+    assert (
+        api.post("/api/v1/splits/", {"track": str(catalog.track_a.pk), **split}).status_code == 201
+    )
+    import_file(
+        catalog.organization,
+        files.canonical(
+            [
+                Sale(catalog.track_a.isrc, "", "DE", "stream", 1000, "4.12", "3.0000000001"),
+                Sale(catalog.track_b.isrc, "", "FR", "stream", 250, "1.00", "0.7512345678"),
+                Sale(catalog.track_b.isrc, "", "FR", "stream", 5, "0.01", "0.0049"),
+                Sale("", catalog.release.upc, "DE", "download", 2, "19.98", "13.99"),
+            ]
+        ),
+    )
+    period = AccountingPeriod.objects.get(organization=catalog.organization)
+    url = f"/api/v1/accounting-periods/{period.pk}/unallocated/"
+
+    generated = api.post(f"/api/v1/accounting-periods/{period.pk}/statements/")
+    assert [s["earnings"] for s in generated.json()] == ["3.00"]
+    event = Event.objects.get(type="statements.generated")
+    assert event.data["unallocated"] == "14.75"
+
+    reader = make_caller(organization=catalog.organization, role=Role.VIEWER, scopes=("read",))
+    response = reader.client.get(url)
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["currency"], body["total"]) == ("EUR", "14.75")
+    assert [
+        (g["track"], g["release"], g["store"], g["territory"], g["quantity"], g["sales_lines"],
+         Decimal(g["group_total"]), g["amount"])
+        for g in body["groups"]
+    ] == [
+        (None, str(catalog.release.pk), "spotify", "DE", 2, 1, Decimal("13.99"), "13.99"),
+        (str(catalog.track_b.pk), str(catalog.release.pk), "spotify", "FR", 255, 2,
+         Decimal("0.7561345678"), "0.76"),
+    ]  # fmt: skip
+    paid = sum(Decimal(s.earnings) for s in Statement.objects.filter(period=period))
+    assert paid + Decimal(body["total"]) == Decimal("3.00") + Decimal("0.76") + Decimal("13.99")
+
+    # Splits for the release's own sales: those leave the list.
+    assert (
+        api.post("/api/v1/splits/", {"release": str(catalog.release.pk), **split}).status_code
+        == 201
+    )
+    assert [g["amount"] for g in api.get(url).json()["groups"]] == ["0.76"]
+    assert api.get(url).json()["total"] == "0.76"
+
+
+def test_unallocated_needs_the_exchange_rates_statements_need(caller, catalog, import_file):
+    import_file(
+        catalog.organization,
+        files.canonical([Sale(catalog.track_b.isrc, "", "US", "stream", 1, "1", "1", "USD")]),
+    )
+    period = caller.client.get("/api/v1/accounting-periods/").json()["results"][0]
+
+    response = caller.client.get(f"/api/v1/accounting-periods/{period['id']}/unallocated/")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "missing_exchange_rates"
+    assert response.json()["error"]["details"]["missing"] == ["USD 2026-03"]

@@ -1,6 +1,7 @@
 """Property: over randomized reports (imported as files, through the whole import) and splits,
-every statement adds up to the report lines it traces to, for every payee, and no cent is
-made or lost between payees.
+every statement adds up to the report lines it traces to, for every payee, no cent is made or
+lost between payees, and what no split covers is listed as unallocated: statements and
+unallocated together are every matched line, to the cent.
 
 PostgreSQL only: its numeric type is exact at 20 decimal places; SQLite (the embedded
 profile) stores decimals as 64-bit floats, exact to about 15 significant digits."""
@@ -65,7 +66,9 @@ class Rollback(Exception):
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     sales=st.lists(sale, min_size=1, max_size=40),
-    split_weights=st.lists(weights, min_size=4, max_size=4),
+    # Per target (three tracks, then the release): its split set, or none (its earnings are
+    # then on no statement, but listed as unallocated).
+    split_weights=st.lists(st.one_of(st.none(), weights, weights), min_size=4, max_size=4),
     usd_rate=st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("3"), places=10),
 )
 def test_statement_totals_equal_their_traced_lines(sales, split_weights, usd_rate):
@@ -83,6 +86,8 @@ def _check(sales, split_weights, usd_rate):
     tracks = [TrackFactory(release=release, track_number=n) for n in (1, 2, 3)]
     payees = [Payee.objects.create(organization=org, name=f"P{i}") for i in range(4)]
     for index, raw in enumerate(split_weights):
+        if raw is None:
+            continue
         target = {"track": tracks[index]} if index < 3 else {"release": release}
         chosen = payees[index % 2 : index % 2 + len(raw)] or payees[:1]
         shares = percents(raw[: len(chosen)])
@@ -135,7 +140,28 @@ def _check(sales, split_weights, usd_rate):
             group_totals[key] = exact
     for key, paid in by_group.items():
         assert paid == to_cents(group_totals[key])
-    # Every matched line is on some statement (all targets have splits).
+    # Every matched line is on some statement or unallocated, and every cent is either paid
+    # or listed as unallocated.
+    unallocated = statements.period_unallocated(period=period)
+    assert not unallocated.groups.keys() & by_group.keys()
+    for key, group in unallocated.groups.items():
+        target = 3 if key[0] is None else [t.pk for t in tracks].index(key[0])
+        assert split_weights[target] is None
+        group_totals[key] = group.total
+    on_statements = sum(
+        (statement.earnings for statement in Statement.objects.filter(period=period)), Decimal(0)
+    )
+    exact_all = sum(
+        (
+            convert(line.net, rates[line.currency])
+            for line in SalesLine.objects.filter(product__period=period)
+        ),
+        Decimal(0),
+    )
+    assert on_statements + unallocated.total == sum(
+        (to_cents(total) for total in group_totals.values()), Decimal(0)
+    )
+    assert sum(group_totals.values(), Decimal(0)) == exact_all
     traced_ids = set()
     for key in group_totals:
         traced_ids |= {
