@@ -294,6 +294,8 @@ def test_earnings_no_split_covers_are_listed_as_unallocated(
     )
     assert [g["amount"] for g in api.get(url).json()["groups"]] == ["0.76"]
     assert api.get(url).json()["total"] == "0.76"
+    assert api.post(f"/api/v1/accounting-periods/{period.pk}/close/").status_code == 200
+    assert Event.objects.get(type="accounting_period.closed").data["unallocated"] == "0.76"
 
 
 def test_unallocated_needs_the_exchange_rates_statements_need(caller, catalog, import_file):
