@@ -1,6 +1,7 @@
 """Royalties in the admin panel: sales reports with progress and errors, the unmatched queue
-with a match action, statements with their lines. Writes go through the services; staff see
-their own organizations' rows and act by their role there (accounts.admin_access)."""
+with a match action, statements with their lines, each period's earnings on no statement.
+Writes go through the services; staff see their own organizations' rows and act by their
+role there (accounts.admin_access)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ from royalties.services.reports import (
     report_product_match,
     sales_report_upload,
 )
+from royalties.services.statements import period_unallocated
+
+UNALLOCATED_SHOWN = 50  # groups listed on a period's page; the API lists them all
 
 
 class SalesReportUploadForm(forms.Form):
@@ -301,7 +305,47 @@ class StatementAdmin(OrganizationRoleAdmin):
 class AccountingPeriodAdmin(OrganizationRoleAdmin):
     list_display = ["__str__", "organization", "closed_at"]
     list_filter = [ORGANIZATION_FILTER]
-    readonly_fields = ["closed_at"]
+    readonly_fields = ["closed_at", "unallocated"]
+
+    @admin.display(description="Earnings on no statement")
+    def unallocated(self, period: AccountingPeriod) -> str:
+        """What no split covers (`statements.period_unallocated`), largest first."""
+        if period.pk is None:
+            return "-"
+        try:
+            found = period_unallocated(period=period)
+        except ApplicationError as exc:  # exchange rates missing
+            return f"{exc.message} {', '.join(exc.details.get('missing', []))}"
+        if not found.groups:
+            return "None: every matched sale of the period is on a statement."
+        names = dict(
+            Track.objects.filter(pk__in=[k[0] for k in found.groups]).values_list("pk", "title")
+        )
+        names |= dict(
+            Release.objects.filter(pk__in=[k[1] for k in found.groups]).values_list("pk", "title")
+        )
+        largest = sorted(found.groups.items(), key=lambda item: -item[1].cents)
+        return format_html(
+            "<p>{} {} in {} group(s): no split is valid for them in this period (the largest "
+            "{} here; <code>GET /api/v1/accounting-periods/{}/unallocated/</code> lists all)."
+            "</p>"
+            "<table><tr><th>track or release</th><th>store</th><th>territory</th>"
+            "<th>report lines</th><th>amount</th></tr>{}</table>",
+            found.total,
+            found.currency,
+            len(largest),
+            min(len(largest), UNALLOCATED_SHOWN),
+            period.pk,
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (names.get(track or release, track or release), store, territory,
+                     group.lines, group.cents)
+                    for (track, release, store, territory), group in largest[:UNALLOCATED_SHOWN]
+                ),
+            ),
+        )  # fmt: skip
 
 
 @admin.register(ExchangeRate)

@@ -176,3 +176,46 @@ def test_royalties_pages_render_with_demo_data(catalog: Any) -> None:
     statement = client.get(reverse("admin:royalties_statement_change", args=[statements[0].pk]))
     assert statement.status_code == 200
     assert "Aurora Vale" in statement.content.decode() or "North Pole" in statement.content.decode()
+
+
+def test_a_periods_page_shows_the_earnings_on_no_statement(catalog: Any, import_file: Any) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from royalties.models import AccountingPeriod
+    from royalties.services import money
+
+    payee = money.payee_create(organization=catalog.organization, name="Alice")
+    money.splits_set(
+        organization=catalog.organization,
+        track=catalog.track_a,
+        valid_from=date(2026, 1, 1),
+        shares=[(payee, Decimal(100))],
+    )
+    import_file(
+        catalog.organization,
+        files.canonical(
+            [
+                Sale(catalog.track_a.isrc, "", "DE", "stream", 10, "1", "1.00"),
+                Sale(catalog.track_b.isrc, "", "FR", "stream", 20, "1", "2.5061"),
+            ]
+        ),
+    )
+    period = AccountingPeriod.objects.get(organization=catalog.organization)
+    client = _staff(catalog.organization, "viewer")
+    page = reverse("admin:royalties_accountingperiod_change", args=[period.pk])
+
+    shown = client.get(page).content.decode()
+
+    assert "2.51 EUR in 1 group(s)" in shown
+    assert (
+        f"<td>{catalog.track_b.title}</td><td>spotify</td><td>FR</td><td>1</td><td>2.51</td>"
+        in shown
+    )
+    assert catalog.track_a.title not in shown.split("Earnings on no statement")[1]
+
+    import_file(
+        catalog.organization,
+        files.canonical([Sale(catalog.track_b.isrc, "", "US", "stream", 1, "1", "1", "USD")]),
+    )
+    assert "USD 2026-03" in client.get(page).content.decode()
