@@ -319,3 +319,53 @@ def test_beat_role_runs_the_database_scheduler_and_exits_cleanly(
     beat.wait_for(lambda: "beat_ready" in beat.log(), "beat ready")
     assert "scheduler=DatabaseScheduler" in beat.log()
     assert beat.terminate() == 0
+
+
+@pytest.mark.services
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_worker_role_serves_its_child_processes_metrics(
+    roles: Callable[..., Role], tmp_path: Path
+) -> None:
+    """A worker role runs its tasks in prefork children; its main process serves their
+    metrics, summed, on WORKER_METRICS_PORT (what Prometheus scrapes on ECS)."""
+    from accounts.tests.factories import OrganizationFactory
+    from enterprise_suite.celery import app
+    from royalties.models import SalesReport
+    from royalties.services.reports import sales_report_upload_path_file
+
+    app.conf.task_always_eager = False  # the autouse fixture restores it
+    queue = f"metrics-{uuid.uuid4().hex[:8]}"
+    port = _free_port()
+    worker = roles("worker", CELERY_QUEUES=queue, CELERY_CONCURRENCY="2",
+                   WORKER_METRICS_PORT=str(port))  # fmt: skip
+    worker.wait_for(lambda: "ready." in worker.log(), "worker ready")
+    metric = 'royalties_import_lines_total{layout="canonical",outcome="loaded"}'
+
+    def loaded() -> float:
+        for line in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text.splitlines():
+            if line.startswith(metric):
+                return float(line.split()[-1])
+        return 0.0
+
+    assert loaded() == 0.0
+    reports = []
+    for lines in (3, 4):
+        path = tmp_path / f"report-{lines}.csv"
+        path.write_text(
+            "store,period,territory,isrc,upc,usage_type,quantity,gross,net,currency\n"
+            + "".join(f"teststore,2026-03,DE,QZXYZ26{n:05d},,stream,1,1,1,EUR\n"
+                      for n in range(lines))
+        )  # fmt: skip
+        report = sales_report_upload_path_file(
+            organization=OrganizationFactory(), path=path, store_code="teststore", enqueue=False
+        )
+        app.send_task("royalties.sales_report_import", args=[str(report.pk)], queue=queue)
+        reports.append(report.pk)
+
+    worker.wait_for(
+        lambda: SalesReport.objects.filter(pk__in=reports, status="imported").count() == 2,
+        "both reports imported",
+    )
+    worker.wait_for(lambda: loaded() == 7.0, "the children's counts summed on the port")
+    assert worker.terminate() == 0
