@@ -1,11 +1,15 @@
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 
 from accounts.admin_access import ORGANIZATION_FILTER, OrganizationRoleAdmin, OrganizationRoleInline
+from accounts.models import User
 from distribution.admin.release_page import ReleaseDeliveryActions
 from distribution.models import Artist, Label, Release, ReleaseContributor, Track, TrackContributor
-from distribution.services.review import EDITABLE
+from distribution.services.review import EDITABLE, release_lock_for_edit
+from enterprise_suite.errors import InvalidTransition
 
 
 class FrozenWithReleaseMixin:
@@ -14,10 +18,30 @@ class FrozenWithReleaseMixin:
 
     release_path: tuple[str, ...] = ()  # from the object to its release
 
-    def is_frozen(self, obj: Any) -> bool:
+    def release_of(self, obj: Any) -> Release:
         for name in self.release_path:
             obj = getattr(obj, name)
-        return obj.status not in EDITABLE
+        return cast(Release, obj)
+
+    def is_frozen(self, obj: Any) -> bool:
+        return self.release_of(obj).status not in EDITABLE
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Saved as the API saves: the release is locked first and must still be editable
+        (it may have been submitted since the page was opened), and editing a rejected
+        release reopens it as a draft, with its event. The inlines are saved after, in the
+        same transaction."""
+        release = self.release_of(obj)
+        if release.pk is not None and (change or obj is not release):
+            actor = request.user
+            assert isinstance(actor, User)  # the admin only serves signed-in staff
+            try:
+                locked = release_lock_for_edit(release=release, actor=actor)
+            except InvalidTransition as exc:
+                raise PermissionDenied(exc.message) from None
+            release.status = locked.status  # not the status the page was opened with
+        # The ModelAdmin this mixes into (the inlines never call it).
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
 
 
 class ReleaseContributorInline(

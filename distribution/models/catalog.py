@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -62,6 +63,9 @@ class Artist(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+PREORDER_AFTER_RELEASE = "Pre-orders must open before the release date."
 
 
 class Release(BaseModel):
@@ -127,6 +131,12 @@ class Release(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.version})" if self.version else self.title
+
+    def clean(self) -> None:
+        """Rules across fields, for the API (`release_update`) and the admin's form alike."""
+        super().clean()
+        if self.preorder_date and self.release_date and self.preorder_date >= self.release_date:
+            raise ValidationError({"preorder_date": PREORDER_AFTER_RELEASE})
 
     @property
     def is_editable(self) -> bool:

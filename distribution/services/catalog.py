@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model, ProtectedError
 
@@ -183,13 +184,11 @@ def _check_release_refs(
 
 
 def _check_dates(release: Release) -> None:
-    if (
-        release.preorder_date
-        and release.release_date
-        and release.preorder_date >= release.release_date
-    ):
-        message = "Pre-orders must open before the release date."
-        raise ValidationFailed(message, details={"preorder_date": [message]})
+    try:
+        release.clean()
+    except DjangoValidationError as exc:
+        details = exc.message_dict
+        raise ValidationFailed(next(iter(details.values()))[0], details=details) from None
 
 
 def _replace_credits(owner: Release | Track, credits: Sequence[Credit]) -> None:

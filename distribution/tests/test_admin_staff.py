@@ -4,6 +4,7 @@ the live monitor's page."""
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -397,3 +398,83 @@ def test_submitted_releases_and_their_tracks_are_read_only(client: Client) -> No
     assert response.status_code == 302
     track.refresh_from_db()
     assert track.title == "Changed"
+
+
+class _FormFields(HTMLParser):
+    """The fields a change page's form would send, as a browser would send them unedited."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, Any] = {}
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        name = found.get("name")
+        if tag == "input" and name and found.get("type") not in ("submit", "button", "file"):
+            if found.get("type") == "checkbox":
+                if "checked" in found:
+                    self.data[name] = "on"
+            else:
+                self.data[name] = found.get("value") or ""
+        elif tag == "select" and name:
+            self._select = name
+            self.data.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in found:
+            self.data[self._select] = found.get("value") or ""
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.data[name] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.data[self._textarea] += data.strip("\n")
+
+
+def _page_form(client: Client, url: str, **changes: Any) -> dict[str, Any]:
+    parser = _FormFields()
+    parser.feed(client.get(url).content.decode())
+    parser.data.pop("csrfmiddlewaretoken", None)
+    return {**parser.data, **changes}
+
+
+def test_editing_a_rejected_release_in_the_admin_reopens_it_as_a_draft(client: Client) -> None:
+    """As over the API: the edit is saved and the release is a draft again, with its event."""
+    organization = OrganizationFactory()
+    user = _staff(client, organization, "manager")
+    release = submittable_release(organization)
+    Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.REJECTED)
+    page = f"{RELEASES}{release.pk}/change/"
+
+    response = client.post(page, _page_form(client, page, title="Northern Lights (fixed)"))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    release.refresh_from_db()
+    assert (release.title, release.status) == ("Northern Lights (fixed)", ReleaseStatus.DRAFT)
+    event = Event.objects.get(type="release.status_changed", subject_id=release.pk)
+    assert event.data == {"from": "rejected", "to": "draft", "reason": "edited after rejection"}
+    assert event.actor_id == user.pk
+    assert release.tracks.count() == 2  # the inlines saved unchanged
+
+
+def test_a_preorder_on_or_after_the_release_date_is_a_form_error(client: Client) -> None:
+    organization = OrganizationFactory()
+    _staff(client, organization, "manager")
+    release = submittable_release(organization)
+    page = f"{RELEASES}{release.pk}/change/"
+    day = release.release_date.isoformat()
+
+    response = client.post(page, _page_form(client, page, preorder_date=day, title="Changed"))
+
+    assert response.status_code == 200
+    assert "Pre-orders must open before the release date." in response.content.decode()
+    release.refresh_from_db()
+    assert (release.title, release.preorder_date) == ("Northern Lights", None)
+    assert not Event.objects.filter(type="release.status_changed").exists()
