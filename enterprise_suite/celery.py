@@ -5,12 +5,41 @@ worker never sees an id whose row is not yet visible.
 """
 
 import os
+from functools import cached_property
+from types import FrameType
 
-from celery import Celery, signals
+from celery import Celery, beat, platforms, signals
+from celery.apps.beat import Beat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "enterprise_suite.settings")
 
-app = Celery("enterprise_suite")
+
+class StoppingBeat(Beat):
+    """Celery's beat, stopped by SIGTERM or SIGINT without touching the database in the
+    signal handler.
+
+    Celery's handler saves the schedule from inside the handler. The database scheduler
+    saves it with queries on the connection the interrupted code may be using: a signal
+    during the scheduler's setup built a second scheduler there and beat hung until killed
+    (a deadlock on the connection's lock), and one during a tick's query could do the same.
+    Here the handler only asks beat to stop: its loop ends at its next wake-up (at most the
+    database scheduler's 5 s) and saves the schedule on the way out, as it does on any stop.
+    """
+
+    def install_sync_handler(self, service: beat.Service) -> None:
+        def _stop(signum: int, frame: FrameType | None) -> None:
+            service.stop()
+
+        platforms.signals.update(SIGTERM=_stop, SIGINT=_stop)
+
+
+class EnterpriseSuiteCelery(Celery):
+    @cached_property
+    def Beat(self) -> type[Beat]:  # Celery's name for its beat app class
+        return self.subclass_with_self(StoppingBeat)
+
+
+app = EnterpriseSuiteCelery("enterprise_suite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
