@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+from django.conf import settings
 
 from accounts.models import ApiToken, Organization
 from accounts.roles import Capability, user_has_capability
@@ -59,6 +60,11 @@ def _same_origin(scope: dict[str, Any]) -> bool:
     headers = dict(scope.get("headers") or [])
     origin = headers.get(b"origin", b"").decode("latin-1")
     host = headers.get(b"host", b"").decode("latin-1")
+    forwarded = headers.get(b"x-forwarded-host", b"").decode("latin-1")
+    if settings.USE_X_FORWARDED_HOST and forwarded:
+        # The host the browser asked for, as HTTP requests take it (`get_host`) behind a
+        # proxy that rewrites Host; the first one if proxies added theirs.
+        host = forwarded.split(",")[0].strip()
     return bool(origin and host) and urlsplit(origin).netloc.lower() == host.lower()
 
 
