@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Max, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -21,7 +21,7 @@ from accounts.admin_access import (
 )
 from accounts.models import Organization
 from accounts.roles import Capability
-from distribution.admin.release_page import last_error, status_badge
+from distribution.admin.release_page import last_error, status_badge, with_last_attempt_error
 from distribution.choices import DeliveryStatus
 from distribution.models import Delivery, DeliveryAttempt, Store
 from distribution.services.delivery import delivery_retry
@@ -179,9 +179,8 @@ class DeliveryAdmin(OrganizationRoleAdmin):
             release_id=OuterRef("release_id"), subject_id=OuterRef("pk")
         ).order_by("-id")
         return (
-            Delivery.objects.filter(organization_id=organization_id)
+            with_last_attempt_error(Delivery.objects.filter(organization_id=organization_id))
             .select_related("release", "store")
-            .prefetch_related(Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("pk")))
             .annotate(last_event_id=Subquery(last_event.values("id")[:1]))
             .order_by("-updated_at")
         )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -28,19 +28,23 @@ def status_badge(status: str) -> str:
     return format_html('<span class="es-badge es-badge-{}">{}</span>', status, status)
 
 
+def with_last_attempt_error(deliveries: QuerySet[Delivery]) -> QuerySet[Delivery]:
+    """The deliveries with their last attempt's error (`last_attempt_error`), read in the same
+    query: a delivery retried many times need not load every attempt to show the last."""
+    last = DeliveryAttempt.objects.filter(delivery=OuterRef("pk")).order_by("-pk")
+    return deliveries.annotate(last_attempt_error=Subquery(last.values("error")[:1]))
+
+
 def last_error(delivery: Delivery) -> str:
-    """The last attempt's error, else the delivery's own (e.g. a store's rejection)."""
-    attempts = list(delivery.attempts.all())
-    if attempts and attempts[-1].error:
-        return attempts[-1].error
-    return delivery.last_error
+    """The last attempt's error, else the delivery's own (e.g. a store's rejection).
+    `delivery` comes from `with_last_attempt_error`."""
+    return getattr(delivery, "last_attempt_error", None) or delivery.last_error
 
 
 def release_deliveries(release: Release) -> list[Delivery]:
     return list(
-        Delivery.objects.filter(release=release)
+        with_last_attempt_error(Delivery.objects.filter(release=release))
         .select_related("store")
-        .prefetch_related(Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("pk")))
         .order_by("store__name", "-created_at")
     )
 

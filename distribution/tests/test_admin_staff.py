@@ -478,3 +478,32 @@ def test_a_preorder_on_or_after_the_release_date_is_a_form_error(client: Client)
     release.refresh_from_db()
     assert (release.title, release.preorder_date) == ("Northern Lights", None)
     assert not Event.objects.filter(type="release.status_changed").exists()
+
+
+def test_release_page_shows_each_deliverys_last_attempts_error(
+    client: Client, stores: list[Store]
+) -> None:
+    """The last attempt's error (read with the delivery, not every attempt), else the
+    delivery's own, such as a store's rejection."""
+    organization = OrganizationFactory()
+    _staff(client, organization, "viewer")
+    release = ReleaseFactory(organization=organization, status=ReleaseStatus.DELIVERED)
+    retried, rejected = (
+        Delivery.objects.create(
+            organization=organization, release=release, store=store, kind=DeliveryKind.INSERT,
+            status=DeliveryStatus.FAILED, message_id=f"ES-{release.pk}-{n}",
+            last_error="Rejected by the store: bad artwork", attempt_count=3,
+        )
+        for n, store in enumerate(stores)
+    )  # fmt: skip
+    for error in ("first timeout", "second timeout", "third: connection reset"):
+        DeliveryAttempt.objects.create(delivery=retried, outcome="failed", error=error)
+    DeliveryAttempt.objects.create(delivery=rejected, outcome="delivered", error="")
+
+    page = client.get(f"{RELEASES}{release.pk}/change/").content.decode()
+    monitor = client.get(f"{MONITOR}?organization={organization.pk}").content.decode()
+
+    for shown in (page, monitor):
+        assert "third: connection reset" in shown
+        assert "first timeout" not in shown and "second timeout" not in shown
+        assert "Rejected by the store: bad artwork" in shown
