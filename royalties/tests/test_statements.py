@@ -238,3 +238,30 @@ def test_a_payee_has_one_share_per_target_and_date_in_the_database(catalog, targ
     with pytest.raises(IntegrityError), transaction.atomic():
         Split.objects.create(percent=Decimal(40), **row, **on)
     assert Split.objects.count() == 1
+
+
+def test_regenerating_keeps_ids_and_touches_only_changed_statements(catalog, import_file, payees):
+    report = import_file(catalog.organization, files.canonical(march_sales(catalog)))
+    period = report.accounting_period
+    statements.statements_generate(period=period)
+    before = {name: (s.pk, s.earnings, s.updated_at) for name, s in by_name(period).items()}
+
+    # More sales of track B, which pays Alice alone.
+    import_file(
+        catalog.organization,
+        files.canonical(
+            [Sale(catalog.track_b.isrc, "", "FR", "stream", 10, "1", "1.25")], store="deezer"
+        ),
+    )
+    statements.statements_generate(period=period)
+    after = {name: (s.pk, s.earnings, s.updated_at) for name, s in by_name(period).items()}
+
+    assert {name: ids[0] for name, ids in after.items()} == {
+        name: ids[0] for name, ids in before.items()
+    }
+    assert after["Alice"][1] == before["Alice"][1] + Decimal("1.25")
+    assert after["Alice"][2] > before["Alice"][2]
+    for unchanged in ("Bob", "Label"):
+        assert after[unchanged] == before[unchanged]
+    alice = Statement.objects.get(pk=after["Alice"][0])
+    assert sum(line.amount for line in alice.lines.all()) == alice.earnings
