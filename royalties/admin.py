@@ -324,7 +324,7 @@ class AccountingPeriodAdmin(OrganizationRoleAdmin):
         names |= dict(
             Release.objects.filter(pk__in=[k[1] for k in found.groups]).values_list("pk", "title")
         )
-        largest = sorted(found.groups.items(), key=lambda item: -item[1].cents)
+        largest = found.largest_first()
         return format_html(
             "<p>{} {} in {} group(s): no split is valid for them in this period (the largest "
             "{} here; <code>GET /api/v1/accounting-periods/{}/unallocated/</code> lists all)."

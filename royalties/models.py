@@ -135,8 +135,9 @@ LINE_NUMBER_MASK = (1 << BLOCK_ID_BITS) - 1  # a line's id & this = its line num
 
 class CodeField(models.CharField):
     """An identifier code (ISRC, UPC) compared byte by byte on PostgreSQL (the "C"
-    collation): a language's collation sorts words, and calling it for every comparison
-    made the unique index on a report's products a third of their insert time."""
+    collation): codes have no language to sort by, and a language's collation costs a call
+    per comparison (it was a third of the products' insert time while a unique index on
+    (report, ISRC, UPC) stood; migration 0006 removed that index)."""
 
     def db_parameters(self, connection: BaseDatabaseWrapper) -> dict[str, Any]:
         parameters = super().db_parameters(connection)

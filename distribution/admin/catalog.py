@@ -32,7 +32,7 @@ class FrozenWithReleaseMixin:
         release reopens it as a draft, with its event. The inlines are saved after, in the
         same transaction."""
         release = self.release_of(obj)
-        if release.pk is not None and (change or obj is not release):
+        if change or obj is not release:  # not for a release being added
             actor = request.user
             assert isinstance(actor, User)  # the admin only serves signed-in staff
             try:

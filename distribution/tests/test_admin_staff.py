@@ -496,6 +496,7 @@ def test_release_page_shows_each_deliverys_last_attempts_error(
         )
         for n, store in enumerate(stores)
     )  # fmt: skip
+    Delivery.objects.filter(pk=retried.pk).update(last_error="Gave up after 3 attempts")
     for error in ("first timeout", "second timeout", "third: connection reset"):
         DeliveryAttempt.objects.create(delivery=retried, outcome="failed", error=error)
     DeliveryAttempt.objects.create(delivery=rejected, outcome="delivered", error="")
@@ -506,4 +507,5 @@ def test_release_page_shows_each_deliverys_last_attempts_error(
     for shown in (page, monitor):
         assert "third: connection reset" in shown
         assert "first timeout" not in shown and "second timeout" not in shown
-        assert "Rejected by the store: bad artwork" in shown
+        assert "Gave up after 3 attempts" not in shown  # the last attempt's error wins
+        assert "Rejected by the store: bad artwork" in shown  # no attempt error: its own

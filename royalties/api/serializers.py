@@ -241,16 +241,13 @@ class UnallocatedSerializer(serializers.Serializer[Any]):
 
     @extend_schema_field(UnallocatedGroupSerializer(many=True))
     def get_groups(self, unallocated: Unallocated) -> Any:
-        largest_first = sorted(
-            unallocated.groups.items(), key=lambda item: (-item[1].cents, str(item[0]))
-        )
         rows = [
             {
                 "track": track, "release": release, "store": store, "territory": territory,
                 "quantity": group.quantity, "sales_lines": group.lines,
                 "group_total": group.total, "amount": group.cents,
             }
-            for (track, release, store, territory), group in largest_first
+            for (track, release, store, territory), group in unallocated.largest_first()
         ]  # fmt: skip
         return UnallocatedGroupSerializer(rows, many=True).data
 

@@ -73,6 +73,9 @@ class Unallocated:
     def total(self) -> Decimal:
         return sum((group.cents for group in self.groups.values()), ZERO)
 
+    def largest_first(self) -> list[tuple[GroupKey, Group]]:
+        return sorted(self.groups.items(), key=lambda item: (-item[1].cents, str(item[0])))
+
 
 def period_end(period: AccountingPeriod) -> dt.date:
     last = calendar.monthrange(period.month.year, period.month.month)[1]
@@ -138,15 +141,28 @@ def _target(key: GroupKey) -> tuple[str, uuid.UUID]:
     return ("track", track_id) if track_id else ("release", release_id)
 
 
+def _allocate_groups(
+    period: AccountingPeriod,
+) -> tuple[dict[GroupKey, Group], dict[GroupKey, list[Split]], Unallocated]:
+    """The period's groups, the split set paying each group that has one, and the groups
+    no split set covers."""
+    groups = period_groups(period)
+    splits = _splits_at(period)
+    allocated: dict[GroupKey, list[Split]] = {}
+    unallocated = Unallocated(currency=period.organization.default_currency, groups={})
+    for key, group in groups.items():
+        shares = splits.get(_target(key))
+        if shares:
+            allocated[key] = shares
+        else:
+            unallocated.groups[key] = group
+    return groups, allocated, unallocated
+
+
 def period_unallocated(*, period: AccountingPeriod) -> Unallocated:
     """The period's earnings on no statement, grouped as statement lines are. Raises
     `ValidationFailed` if exchange rates are missing, as statements do."""
-    groups = period_groups(period)
-    splits = _splits_at(period)
-    return Unallocated(
-        currency=period.organization.default_currency,
-        groups={key: group for key, group in groups.items() if not splits.get(_target(key))},
-    )
+    return _allocate_groups(period)[2]
 
 
 def _unrecouped(period: AccountingPeriod, release_ids: set[uuid.UUID]) -> dict[uuid.UUID, Decimal]:
@@ -206,24 +222,15 @@ def statements_generate(*, period: AccountingPeriod, actor: User | None = None) 
             data={
                 "period": str(period),
                 "statements": len(statements),
-                "unallocated": str(unallocated.quantize(CENT)),
+                "unallocated": str(unallocated.total.quantize(CENT)),
             },
         )
     return statements
 
 
-def _build(period: AccountingPeriod) -> tuple[list[Statement], Decimal]:
-    """The period's draft statements, rebuilt; and its earnings on none of them (cents)."""
-    groups = period_groups(period)
-    splits = _splits_at(period)
-    allocated: dict[GroupKey, list[Split]] = {}
-    unallocated = ZERO
-    for key, group in groups.items():
-        shares = splits.get(_target(key))
-        if shares:
-            allocated[key] = shares
-        else:
-            unallocated += group.cents
+def _build(period: AccountingPeriod) -> tuple[list[Statement], Unallocated]:
+    """The period's draft statements, rebuilt; and its earnings on none of them."""
+    groups, allocated, unallocated = _allocate_groups(period)
 
     # Recoupment: each release's unrecouped expenses come out of its earnings first.
     by_release: dict[uuid.UUID, list[GroupKey]] = defaultdict(list)
@@ -255,7 +262,6 @@ def _build(period: AccountingPeriod) -> tuple[list[Statement], Decimal]:
     # Statements keep their ids across regenerations (clients may hold them); lines are
     # rebuilt.
     existing = {st.payee_id: st for st in Statement.objects.filter(period=period)}
-    existing_ids = {st.pk for st in existing.values()}
     openings = _opening_balances(period)
     payee_ids = set(per_payee) | {p for p, balance in openings.items() if balance != ZERO}
     Statement.objects.filter(period=period).exclude(payee_id__in=payee_ids).delete()
@@ -281,7 +287,7 @@ def _build(period: AccountingPeriod) -> tuple[list[Statement], Decimal]:
         statement.earnings = totals.earnings.quantize(CENT)
         statement.recoupment = totals.recoupment.quantize(CENT)
         statement.closing_balance = (opening + totals.earnings - totals.recoupment).quantize(CENT)
-        if statement.pk in existing_ids and before != [
+        if payee_id in existing and before != [
             getattr(statement, name) for name in STATEMENT_FIGURES
         ]:
             statement.updated_at = now
@@ -337,7 +343,7 @@ def period_close(*, period: AccountingPeriod, actor: User | None = None) -> Acco
             data={
                 "period": str(locked),
                 "statements": len(statements),
-                "unallocated": str(unallocated.quantize(CENT)),
+                "unallocated": str(unallocated.total.quantize(CENT)),
             },
         )
     return locked

@@ -270,6 +270,8 @@ def test_earnings_no_split_covers_are_listed_as_unallocated(
     event = Event.objects.get(type="statements.generated")
     assert event.data["unallocated"] == "14.75"
 
+    stranger = make_caller()  # another organization's token: no such period there
+    assert stranger.client.get(url).status_code == 404
     reader = make_caller(organization=catalog.organization, role=Role.VIEWER, scopes=("read",))
     response = reader.client.get(url)
     assert response.status_code == 200, response.json()
