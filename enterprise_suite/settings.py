@@ -399,8 +399,8 @@ ROYALTIES_DROP_S3_PREFIX = env.str("ROYALTIES_DROP_S3_PREFIX", default="sales-dr
 ROYALTIES_MAX_BAD_LINES = env.int("ROYALTIES_MAX_BAD_LINES", default=1000)
 ROYALTIES_MAX_LISTED_ERRORS = env.int("ROYALTIES_MAX_LISTED_ERRORS", default=500)
 # How table layouts (canonical, streaming TSV, European CSV) are read: "columns", a column
-# at a time in plain Python (about 0.5x a raw COPY in 131 MB at an import's peak, no more
-# than line by line); "polars", a column at a time with polars (about 10% faster, 270 MB);
+# at a time in plain Python (0.5x to 0.65x a raw COPY in 132 MB at an import's peak, no
+# more than line by line); "polars", a column at a time with polars (about as fast, 275 MB);
 # "lines", line by line (about 0.12x). The other layouts are always read line by line.
 ROYALTIES_IMPORT_READER = env.str("ROYALTIES_IMPORT_READER", default="columns")
 if ROYALTIES_IMPORT_READER not in ("columns", "polars", "lines"):

@@ -4,11 +4,11 @@ Table layouts are checked a column at a time, by one of two readers that give ex
 the line-by-line parser gives (the same lines, values and errors):
 
 - `columns` (the default, `royalties.parsers.columns`): plain Python string operations
-  that loop in C. About 0.5x a raw COPY of the file, four times line by line's speed, with
-  no more memory than line by line.
+  that loop in C. 0.5x to 0.65x a raw COPY of the file, four times line by line's speed,
+  with no more memory than line by line.
 - `polars` (`royalties.parsers.frames`, imported only then): polars' CSV reader and
-  expressions; about 10% faster, for about 120 MB more at an import's peak (polars'
-  library, code pages and working set).
+  expressions; about as fast (faster when other work shares the cores), for about 140 MB
+  more at an import's peak (polars' library, code pages and working set).
 
 `lines` (and every layout that is not a plain table: DDEX DSR, the download store's)
 parses line by line. `ROYALTIES_IMPORT_READER` chooses; figures in bench/README.md.
