@@ -1,5 +1,6 @@
 """Royalties in the admin panel: sales reports with progress and errors, the unmatched queue
-with a match action, statements with their lines, each period's earnings on no statement.
+with a match action, statements with their lines and CSV, periods with actions to generate
+their statements and close them, and each period's earnings on no statement.
 Writes go through the services; staff see their own organizations' rows and act by their
 role there (accounts.admin_access)."""
 
@@ -11,10 +12,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin_access import (
@@ -47,7 +48,8 @@ from royalties.services.reports import (
     report_product_match,
     sales_report_upload,
 )
-from royalties.services.statements import period_unallocated
+from royalties.services.statements import period_close, period_unallocated, statements_generate
+from royalties.statement_csv import LINE_FIELDS, statement_csv_response
 
 UNALLOCATED_SHOWN = 50  # groups listed on a period's page; the API lists them all
 
@@ -251,30 +253,7 @@ class StatementLineInline(OrganizationRoleInline, admin.TabularInline[StatementL
     model = StatementLine
     extra = 0
     can_delete = False
-    fields = [
-        "release",
-        "track",
-        "store",
-        "territory",
-        "quantity",
-        "sales_lines",
-        "group_total",
-        "percent",
-        "amount",
-        "recouped",
-    ]
-    readonly_fields = [
-        "release",
-        "track",
-        "store",
-        "territory",
-        "quantity",
-        "sales_lines",
-        "group_total",
-        "percent",
-        "amount",
-        "recouped",
-    ]
+    fields = readonly_fields = LINE_FIELDS
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StatementLine]:
         return super().get_queryset(request).select_related("release", "track")
@@ -295,17 +274,121 @@ class StatementAdmin(OrganizationRoleAdmin):
     list_filter = ["status", "period__month", ORGANIZATION_FILTER]
     search_fields = ["payee__name"]
     inlines = [StatementLineInline]
-    readonly_fields = [f.name for f in Statement._meta.fields]
+    readonly_fields = ["download", *(f.name for f in Statement._meta.fields)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # statements are generated from the period
 
+    def get_urls(self) -> list[Any]:
+        download = self.admin_site.admin_view(self.csv_view)
+        return [
+            path("<path:object_id>/csv/", download, name="royalties_statement_csv"),
+            *super().get_urls(),
+        ]
+
+    def csv_view(self, request: HttpRequest, object_id: str) -> StreamingHttpResponse:
+        """The statement's CSV, as the API gives it, for staff who may see the statement."""
+        statement = self.get_object(request, object_id)
+        if statement is None or not self.has_view_permission(request, statement):
+            raise Http404("No such statement.")
+        return statement_csv_response(statement)
+
+    @admin.display(description="CSV")
+    def download(self, statement: Statement) -> str:
+        if statement.pk is None:
+            return "-"
+        url = reverse("admin:royalties_statement_csv", args=[statement.pk])
+        return format_html('<a href="{}">Download the statement as CSV</a>', url)
+
 
 @admin.register(AccountingPeriod)
 class AccountingPeriodAdmin(OrganizationRoleAdmin):
-    list_display = ["__str__", "organization", "closed_at"]
+    """Months of sales: their statements are generated (drafts, again and again) and then
+    the period is closed (final), by the actions here, the API or `generate_statements`."""
+
+    list_display = ["__str__", "organization", "statement_count", "closed_at"]
     list_filter = [ORGANIZATION_FILTER]
-    readonly_fields = ["closed_at", "unallocated"]
+    readonly_fields = ["closed_at", "statement_count", "unallocated"]
+    actions = ["generate_statements", "close_periods"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AccountingPeriod]:
+        return super().get_queryset(request).annotate(statement_total=Count("statements"))
+
+    @admin.display(description="Statements", ordering="statement_total")
+    def statement_count(self, period: AccountingPeriod) -> str:
+        if period.pk is None:
+            return "-"
+        count = getattr(period, "statement_total", None)
+        if count is None:  # a period not read through get_queryset
+            count = Statement.objects.filter(period=period).count()
+        url = reverse("admin:royalties_statement_changelist") + f"?period__exact={period.pk}"
+        return format_html('<a href="{}">{} {}</a>', url, count,
+                           "final" if period.is_closed else "draft")  # fmt: skip
+
+    def _writable(
+        self, request: HttpRequest, periods: QuerySet[AccountingPeriod]
+    ) -> list[AccountingPeriod]:
+        """The selected periods whose organization lets the user write; a message for the
+        others."""
+        allowed = []
+        for period in periods.select_related("organization"):
+            if user_has_capability(request.user, period.organization_id, Capability.CATALOG_WRITE):
+                allowed.append(period)
+            else:
+                self.message_user(
+                    request,
+                    f"{period} ({period.organization}): your role does not allow this.",
+                    messages.ERROR,
+                )
+        return allowed
+
+    def _run(self, request: HttpRequest, period: AccountingPeriod, service: Any) -> None:
+        try:
+            service(period=period, actor=request.user)
+        except ApplicationError as exc:  # closed, or exchange rates missing
+            missing = exc.details.get("missing") if isinstance(exc.details, dict) else None
+            detail = f" Missing: {', '.join(missing)}." if missing else ""
+            self.message_user(
+                request, f"{period} ({period.organization}): {exc.message}{detail}", messages.ERROR
+            )
+            return
+        period.refresh_from_db()
+        count = Statement.objects.filter(period=period).count()
+        outcome = "closed, with" if period.is_closed else "now has"
+        kind = "final" if period.is_closed else "draft"
+        self.message_user(
+            request,
+            f"{period} ({period.organization}) {outcome} {count} {kind} statement(s).",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Generate the draft statements of the selected periods")
+    def generate_statements(
+        self, request: HttpRequest, queryset: QuerySet[AccountingPeriod]
+    ) -> None:
+        for period in self._writable(request, queryset):
+            self._run(request, period, statements_generate)
+
+    @admin.action(description="Close the selected periods (final statements)")
+    def close_periods(
+        self, request: HttpRequest, queryset: QuerySet[AccountingPeriod]
+    ) -> HttpResponse | None:
+        """Asks first: a closed period's statements can never change again."""
+        if "apply" in request.POST:
+            for period in self._writable(request, queryset):
+                self._run(request, period, period_close)
+            return None
+        return render(
+            request,
+            "admin/royalties/close_periods.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Close accounting periods",
+                "periods": queryset.select_related("organization"),
+                "action": "close_periods",
+                "opts": self.model._meta,
+            },
+        )
 
     @admin.display(description="Earnings on no statement")
     def unallocated(self, period: AccountingPeriod) -> str:

@@ -3,9 +3,6 @@ periods, statements (with CSV export and traces) and earnings. Thin: parse, call
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Any
 
 import django_filters
@@ -39,6 +36,7 @@ from royalties.models import (
 )
 from royalties.services import money, reports, statements
 from royalties.services.periods import first_of_month
+from royalties.statement_csv import statement_csv_response
 
 
 class RoyaltiesViewSet(ApiViewSet):
@@ -407,11 +405,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Royalti
     @action(detail=True, methods=["get"])
     def csv(self, request: Request, pk: str | None = None) -> StreamingHttpResponse:
         """The statement as CSV: one row per line, then the totals."""
-        statement = self.get_object()
-        response = StreamingHttpResponse(_statement_csv(statement), content_type="text/csv")
-        filename = f"statement-{statement.period}-{statement.payee_id}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return statement_csv_response(self.get_object())
 
     @extend_schema(
         parameters=[OpenApiParameter("line_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
@@ -424,71 +418,6 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Royalti
         line = selectors.statement_line_get(statement=self.get_object(), line_id=line_id)
         page = self.paginate_queryset(selectors.statement_line_trace(line))
         return self.get_paginated_response(s.SalesLineSerializer(page, many=True).data)
-
-
-def _statement_csv(statement: Statement) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        value = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return value
-
-    writer.writerow(
-        [
-            "payee",
-            statement.payee.name,
-            "period",
-            str(statement.period),
-            "currency",
-            statement.currency,
-            "status",
-            statement.status,
-        ]
-    )
-    writer.writerow(
-        [
-            "line_id",
-            "release",
-            "track",
-            "store",
-            "territory",
-            "quantity",
-            "sales_lines",
-            "group_total",
-            "percent",
-            "amount",
-            "recouped",
-        ]
-    )
-    yield flush()
-    for line in statement.lines.select_related("release", "track").iterator():
-        writer.writerow(
-            [
-                line.pk,
-                line.release.title,
-                line.track.title if line.track else "",
-                line.store,
-                line.territory,
-                line.quantity,
-                line.sales_lines,
-                line.group_total,
-                line.percent,
-                line.amount,
-                line.recouped,
-            ]
-        )
-        yield flush()
-    for label, value in (
-        ("opening_balance", statement.opening_balance),
-        ("earnings", statement.earnings),
-        ("recoupment", statement.recoupment),
-        ("closing_balance", statement.closing_balance),
-    ):
-        writer.writerow([label, value])
-    yield flush()
 
 
 class EarningsViewSet(RoyaltiesViewSet):
