@@ -42,6 +42,7 @@ from royalties.models import (
     UnmatchedProduct,
 )
 from royalties.parsers import LAYOUTS
+from royalties.selectors import period_statements
 from royalties.services.reports import (
     progress_key,
     received_from_stream,
@@ -320,7 +321,7 @@ class AccountingPeriodAdmin(OrganizationRoleAdmin):
             return "-"
         count = getattr(period, "statement_total", None)
         if count is None:  # a period not read through get_queryset
-            count = Statement.objects.filter(period=period).count()
+            count = period_statements(period).count()
         url = reverse("admin:royalties_statement_changelist") + f"?period__exact={period.pk}"
         return format_html('<a href="{}">{} {}</a>', url, count,
                            "final" if period.is_closed else "draft")  # fmt: skip
@@ -353,7 +354,7 @@ class AccountingPeriodAdmin(OrganizationRoleAdmin):
             )
             return
         period.refresh_from_db()
-        count = Statement.objects.filter(period=period).count()
+        count = period_statements(period).count()
         outcome = "closed, with" if period.is_closed else "now has"
         kind = "final" if period.is_closed else "draft"
         self.message_user(

@@ -106,6 +106,15 @@ def period_get(*, organization: Organization, period_id: Any) -> AccountingPerio
     return get_or_not_found(period_list(organization=organization), period_id, "period")
 
 
+def period_of_month(*, organization: Organization, month: dt.date) -> AccountingPeriod | None:
+    """The organization's accounting period for `month` (its first day), if it has one."""
+    return AccountingPeriod.objects.filter(organization=organization, month=month).first()
+
+
+def period_statements(period: AccountingPeriod) -> QuerySet[Statement]:
+    return Statement.objects.filter(period=period).select_related("payee", "period")
+
+
 def statement_list(*, organization: Organization) -> QuerySet[Statement]:
     return Statement.objects.filter(organization=organization).select_related("payee", "period")
 

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Organization
 from enterprise_suite.errors import ApplicationError
-from royalties.models import AccountingPeriod, Statement
+from royalties import selectors
 from royalties.services.statements import period_close, statements_generate
 from royalties.statement_csv import statement_csv_filename, statement_csv_rows
 
@@ -44,7 +44,7 @@ class Command(BaseCommand):
         if organization is None:
             raise CommandError(f"No organization '{options['organization']}'.")
         month = month_argument(options["month"])
-        period = AccountingPeriod.objects.filter(organization=organization, month=month).first()
+        period = selectors.period_of_month(organization=organization, month=month)
         if period is None:
             raise CommandError(
                 f"{organization.slug} has no accounting period {month:%Y-%m}: it opens with "
@@ -62,7 +62,7 @@ class Command(BaseCommand):
             missing = exc.details.get("missing") if isinstance(exc.details, dict) else None
             detail = f" Missing: {', '.join(missing)}." if missing else ""
             raise CommandError(f"{exc.message}{detail}") from None
-        statements = list(Statement.objects.filter(period=period).select_related("payee", "period"))
+        statements = list(selectors.period_statements(period))
         kind = "final" if period.is_closed else "draft"
         self.stdout.write(
             f"{organization.slug} {period}: {len(statements)} {kind} statement(s)"
