@@ -417,6 +417,10 @@ os.environ["POLARS_MAX_THREADS"] = str(POLARS_MAX_THREADS)
 # once (0) cost twice the system time in madvise calls and page faults.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:1000,muzzy_decay_ms:0")
 SALES_REPORT_MAX_BYTES = env.int("SALES_REPORT_MAX_BYTES", default=2 * 1024 * 1024 * 1024)
+# The text of a gzip or zip report, once decompressed (a report compresses about tenfold).
+SALES_REPORT_MAX_EXPANDED_BYTES = env.int(
+    "SALES_REPORT_MAX_EXPANDED_BYTES", default=20 * 1024 * 1024 * 1024
+)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=900)
 

@@ -79,18 +79,28 @@ class SalesReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Royal
                 "required": ["file"],
             },
             "text/csv": OpenApiTypes.BINARY,
+            "application/gzip": OpenApiTypes.BINARY,
+            "application/zip": OpenApiTypes.BINARY,
             "application/octet-stream": OpenApiTypes.BINARY,
         },
         responses={
             201: s.SalesReportSerializer,
-            409: OpenApiResponse(description="The same file was already uploaded."),
-            413: OpenApiResponse(description="The file is larger than the configured limit."),
+            400: OpenApiResponse(
+                description="Bad parameters, an undetectable layout, or an archive that "
+                "cannot be read (damaged, encrypted, not exactly one file)."
+            ),
+            409: OpenApiResponse(description="The same report was already uploaded."),
+            413: OpenApiResponse(
+                description="The file is larger than the configured limit, or its text is "
+                "once decompressed."
+            ),
         },
     )
     def create(self, request: Request) -> Response:
-        """Upload a report (multipart field `file`, or the raw body) with `store` and
-        optionally `layout` and `period` (YYYY-MM) as query parameters. Its import runs in
-        the background; poll the report for its status, counts and errors."""
+        """Upload a report (multipart field `file`, or the raw body; plain, gzipped, or a
+        zip holding one report) with `store` and optionally `layout` and `period` (YYYY-MM)
+        as query parameters. Its import runs in the background; poll the report for its
+        status, counts and errors."""
         params = self.validated(s.SalesReportUploadSerializer, request.query_params)
         upload = receive_upload(request._request, max_bytes=settings.SALES_REPORT_MAX_BYTES)
         try:

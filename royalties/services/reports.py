@@ -24,10 +24,11 @@ from accounts.models import Organization, User
 from distribution.models import Release, Track
 from distribution.services.assets import ReceivedUpload, upload_too_large
 from enterprise_suite import metrics
-from enterprise_suite.errors import Conflict, InvalidTransition, ValidationFailed
+from enterprise_suite.errors import Conflict, InvalidTransition, PayloadTooLarge, ValidationFailed
 from realtime.events import publish
 from royalties import parsers
 from royalties.choices import ReportStatus
+from royalties.compressed import ExpandsTooFar, ReportContent, opened_report, report_content
 from royalties.models import ReportProduct, SalesReport, sales_report_upload_path
 from royalties.services.periods import accounting_period_for, first_of_month
 
@@ -102,6 +103,18 @@ def _layout_for(store_code: str, layout: str | None, head: bytes) -> str:
     return detected.code
 
 
+def _content(upload: ReceivedUpload) -> ReportContent:
+    """The upload's text (decompressed if it is gzip or zip): its checksum and first bytes.
+    A compressed file that cannot be read is refused here, before it is stored."""
+    limit = settings.SALES_REPORT_MAX_EXPANDED_BYTES
+    try:
+        return report_content(upload.file, sha256=upload.sha256, head=upload.head, max_bytes=limit)
+    except ExpandsTooFar as exc:
+        raise PayloadTooLarge(str(exc), details={"max_expanded_bytes": limit}) from None
+    except parsers.ReportMalformed as exc:
+        raise ValidationFailed(str(exc), details={"file": [str(exc)]}) from None
+
+
 def sales_report_upload(
     *,
     organization: Organization,
@@ -119,8 +132,9 @@ def sales_report_upload(
     store_code = store_code.strip().lower()
     if not store_code:
         raise ValidationFailed("Name the store.", details={"store": ["This field is required."]})
-    layout_code = _layout_for(store_code, layout, upload.head)
-    live = SalesReport.objects.filter(organization=organization, checksum=upload.sha256).exclude(
+    content = _content(upload)
+    layout_code = _layout_for(store_code, layout, content.head)
+    live = SalesReport.objects.filter(organization=organization, checksum=content.sha256).exclude(
         status__in=[ReportStatus.REJECTED, ReportStatus.FAILED]
     )
     duplicate = live.first()
@@ -128,7 +142,7 @@ def sales_report_upload(
         raise Conflict(
             "This file has already been uploaded.",
             code="duplicate_report",
-            details={"report_id": str(duplicate.pk), "checksum": upload.sha256},
+            details={"report_id": str(duplicate.pk), "checksum": content.sha256},
         )
     report = SalesReport(
         id=uuid.uuid4(),
@@ -138,7 +152,7 @@ def sales_report_upload(
         period=first_of_month(period) if period else None,
         original_filename=upload.filename[:255],
         size_bytes=upload.size,
-        checksum=upload.sha256,
+        checksum=content.sha256,  # of the text: the same report gzipped is a duplicate
         uploaded_by=uploaded_by,
     )
     upload.file.seek(0)
@@ -207,6 +221,8 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
         sink: LineSinkType | None = None
         registry = ProductRegistry(report)
         try:
+            limit = settings.SALES_REPORT_MAX_EXPANDED_BYTES
+            raw = open_sink.enter_context(opened_report(raw, max_bytes=limit))
             reader = table_reader(layout, settings.ROYALTIES_IMPORT_READER)
             chunks = read_chunks(layout, raw, context, registry.identify, reader=reader)
             for chunk in chunks:

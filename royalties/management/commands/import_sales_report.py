@@ -7,19 +7,23 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Organization
 from enterprise_suite.errors import ApplicationError
 from royalties.choices import ReportStatus
+from royalties.compressed import opened_report
 from royalties.parsers import LAYOUTS
 from royalties.services.reports import sales_report_import, sales_report_upload_path_file
 
 
 def count_lines(path: Path) -> int:
+    """The report's lines, for the bar's total (those of its text, if it is compressed)."""
     lines = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
+    limit = settings.SALES_REPORT_MAX_EXPANDED_BYTES
+    with path.open("rb") as handle, opened_report(handle, max_bytes=limit) as text:
+        while chunk := text.read(1024 * 1024):
             lines += chunk.count(b"\n")
     return lines
 
