@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import connection
+
 from accounts.models import Organization
 from royalties.models import AccountingPeriod
 
@@ -16,12 +18,36 @@ def next_month(month: dt.date) -> dt.date:
     return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
-def accounting_period_for(*, organization: Organization, month: dt.date) -> AccountingPeriod:
+def accounting_period_for(
+    *, organization: Organization, month: dt.date, lock: bool = False
+) -> AccountingPeriod:
     """The period sales of `month` count in: that month's, or if it is closed, the first open
-    month after it (a late report goes into the next period)."""
+    month after it (a late report goes into the next period).
+
+    `lock`, inside the transaction that adds sales (or payments) to the period: its row is
+    share-locked until that transaction ends. Closing locks it for update, so a close waits
+    for what is being added to commit and then counts it, and what starts while a close is
+    in progress waits for it and then goes into the next open period. Without the lock, an
+    import committing just after a close would leave its lines in a closed period, on no
+    statement."""
     current = first_of_month(month)
     while True:
         period, _ = AccountingPeriod.objects.get_or_create(organization=organization, month=current)
+        if lock:
+            period = _share_locked(period)
         if not period.is_closed:
             return period
         current = next_month(current)
+
+
+def _share_locked(period: AccountingPeriod) -> AccountingPeriod:
+    """The period read again under a share lock: any number of imports may hold it at once,
+    a close (FOR UPDATE) excludes them all. SQLite has no row locks: it lets one transaction
+    write at a time."""
+    if connection.vendor != "postgresql":
+        return AccountingPeriod.objects.get(pk=period.pk)
+    table = AccountingPeriod._meta.db_table
+    # The ORM has FOR UPDATE and FOR NO KEY UPDATE, which would also make imports of one
+    # month wait for each other; FOR SHARE does not.
+    query = f"SELECT * FROM {table} WHERE id = %s FOR SHARE"  # noqa: S608  (the model's table)
+    return AccountingPeriod.objects.raw(query, [period.pk])[0]

@@ -235,7 +235,7 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
                         continue
                     sale_month = report.period or first[1]
                     period = accounting_period_for(
-                        organization=report.organization, month=sale_month
+                        organization=report.organization, month=sale_month, lock=True
                     )
                     report.period, report.accounting_period = sale_month, period
                     registry.period_id = period.pk
@@ -441,10 +441,10 @@ def report_product_match(
         locked.track = track
         locked.release = track.release if track is not None else release
         locked.matched_by_hand = True
-        if locked.period.is_closed:
-            locked.period = accounting_period_for(
-                organization=locked.organization, month=locked.period.month
-            )
+        # Its lines join the period now: locked, so that it cannot close meanwhile.
+        locked.period = accounting_period_for(
+            organization=locked.organization, month=locked.period.month, lock=True
+        )
         locked.save(update_fields=["track", "release", "matched_by_hand", "period"])
         SalesReport.objects.filter(pk=locked.report_id).update(
             lines_matched=F("lines_matched") + locked.lines, updated_at=timezone.now()
