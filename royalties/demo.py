@@ -1,6 +1,6 @@
 """Royalties demo data for `manage.py seed_demo`: last month's sales report for a delivered
 release (with one unknown ISRC and one malformed line, as real reports have), payees and
-splits, a recoupable expense, an exchange rate and the period's draft statements."""
+splits, a recoupable expense, a payment, an exchange rate and the period's draft statements."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from accounts.models import Organization
 from distribution.models import Artist, Release
 from royalties.models import SalesReport, Statement
 from royalties.services.money import exchange_rates_set, expense_create, payee_create, splits_set
+from royalties.services.payments import payment_record
 from royalties.services.periods import accounting_period_for, first_of_month
 from royalties.services.reports import sales_report_import, sales_report_upload_path_file
 from royalties.services.statements import statements_generate
@@ -77,6 +78,13 @@ def royalties_demo_seed(
         )
     sales_report_import(report_id=report.pk)
     report.refresh_from_db()
+    payment_record(  # an advance the producer was paid during the month
+        organization=organization,
+        payee=producer,
+        amount=Decimal("100.00"),
+        paid_on=month.replace(day=15),
+        reference="Demo advance",
+    )
     statements = statements_generate(
         period=accounting_period_for(organization=organization, month=month)
     )

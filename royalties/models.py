@@ -404,11 +404,45 @@ class RecoupableExpense(BaseModel):
         return f"{self.description} ({self.amount})"
 
 
+class Payment(BaseModel):
+    """Money the organization paid a payee (a bank transfer, say), in its currency. It counts
+    in the accounting period of the month it was paid, or if that month is closed, the next
+    open one; the payee's statement there takes it off the balance. A negative amount
+    records money coming back (a returned transfer). Deleted only while its period is open.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    payee = models.ForeignKey(Payee, on_delete=models.PROTECT, related_name="payments")
+    period = models.ForeignKey(AccountingPeriod, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    paid_on = models.DateField()
+    reference = models.CharField(
+        max_length=200, blank=True, help_text="The transfer's reference, for reconciling."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-paid_on", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(amount=0),
+                name="payment_amount_not_zero",
+                violation_error_message="A payment cannot be zero.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} on {self.paid_on}"
+
+
 class Statement(BaseModel):
     """What one payee earned in one accounting period, in the organization's currency.
 
-    closing_balance = opening_balance + earnings - recoupment; opening is the previous
-    statement's closing balance.
+    closing_balance = opening_balance + earnings - recoupment - payments; opening is the
+    previous statement's closing balance, payments those counted in the period.
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
@@ -423,6 +457,7 @@ class Statement(BaseModel):
     opening_balance = models.DecimalField(max_digits=18, decimal_places=2)
     earnings = models.DecimalField(max_digits=18, decimal_places=2)
     recoupment = models.DecimalField(max_digits=18, decimal_places=2)
+    payments = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     closing_balance = models.DecimalField(max_digits=18, decimal_places=2)
 
     class Meta:

@@ -20,6 +20,7 @@ from royalties.models import (
     AccountingPeriod,
     ExchangeRate,
     Payee,
+    Payment,
     RecoupableExpense,
     ReportProduct,
     SalesLine,
@@ -96,6 +97,14 @@ def split_list(*, organization: Organization) -> QuerySet[Split]:
 
 def expense_list(*, organization: Organization) -> QuerySet[RecoupableExpense]:
     return RecoupableExpense.objects.filter(organization=organization)
+
+
+def payment_list(*, organization: Organization) -> QuerySet[Payment]:
+    return Payment.objects.filter(organization=organization).select_related("payee", "period")
+
+
+def payment_get(*, organization: Organization, payment_id: Any) -> Payment:
+    return get_or_not_found(payment_list(organization=organization), payment_id, "payment")
 
 
 def period_list(*, organization: Organization) -> QuerySet[AccountingPeriod]:

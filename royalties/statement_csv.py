@@ -66,6 +66,7 @@ def statement_csv_rows(statement: Statement) -> Iterator[str]:
         ("opening_balance", statement.opening_balance),
         ("earnings", statement.earnings),
         ("recoupment", statement.recoupment),
+        ("payments", statement.payments),
         ("closing_balance", statement.closing_balance),
     ):
         writer.writerow([label, value])

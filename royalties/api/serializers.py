@@ -12,6 +12,7 @@ from royalties.models import (
     AccountingPeriod,
     ExchangeRate,
     Payee,
+    Payment,
     RecoupableExpense,
     ReportProduct,
     SalesLine,
@@ -170,6 +171,32 @@ class ExpenseCreateSerializer(serializers.Serializer[Any]):
     incurred_on = serializers.DateField()
 
 
+class PaymentSerializer(serializers.ModelSerializer[Payment]):
+    period = serializers.SerializerMethodField()
+    payee_name = serializers.CharField(source="payee.name", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = ["id", "payee", "payee_name", "amount", "currency", "paid_on", "period",
+                  "reference", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_period(self, payment: Payment) -> str:
+        """The accounting period it counts in (YYYY-MM)."""
+        return str(payment.period)
+
+
+class PaymentCreateSerializer(serializers.Serializer[Any]):
+    payee = serializers.UUIDField()
+    amount = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        help_text="In the organization's currency; negative for money returned.",
+    )
+    paid_on = serializers.DateField()
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
 class PeriodSerializer(serializers.ModelSerializer[AccountingPeriod]):
     month = MonthField()
     is_closed = serializers.BooleanField(read_only=True)
@@ -198,7 +225,7 @@ class StatementSerializer(serializers.ModelSerializer[Statement]):
         model = Statement
         fields = [
             "id", "payee", "payee_name", "period", "status", "currency", "opening_balance",
-            "earnings", "recoupment", "closing_balance", "created_at",
+            "earnings", "recoupment", "payments", "closing_balance", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -11,6 +11,7 @@ router.register("exchange-rates", views.ExchangeRateViewSet, basename="exchange-
 router.register("payees", views.PayeeViewSet, basename="payee")
 router.register("splits", views.SplitViewSet, basename="split")
 router.register("expenses", views.ExpenseViewSet, basename="expense")
+router.register("payments", views.PaymentViewSet, basename="payment")
 router.register("accounting-periods", views.PeriodViewSet, basename="accounting-period")
 router.register("statements", views.StatementViewSet, basename="statement")
 

@@ -27,6 +27,7 @@ from royalties.models import (
     AccountingPeriod,
     ExchangeRate,
     Payee,
+    Payment,
     RecoupableExpense,
     ReportProduct,
     SalesLine,
@@ -34,7 +35,7 @@ from royalties.models import (
     Split,
     Statement,
 )
-from royalties.services import money, reports, statements
+from royalties.services import money, payments, reports, statements
 from royalties.services.periods import first_of_month
 from royalties.statement_csv import statement_csv_response
 
@@ -333,6 +334,66 @@ class ExpenseViewSet(mixins.ListModelMixin, RoyaltiesViewSet):
             incurred_on=data["incurred_on"],
         )
         return Response(s.ExpenseSerializer(expense).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentFilter(django_filters.FilterSet):
+    period = django_filters.DateFilter(
+        field_name="period__month", input_formats=["%Y-%m"], help_text="YYYY-MM"
+    )
+
+    class Meta:
+        model = Payment
+        fields = ["payee", "period"]
+
+
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoyaltiesViewSet):
+    """Money paid to payees, taken off their balance by the statement of the period it counts
+    in (the month it was paid, or the next open one)."""
+
+    queryset = Payment.objects.none()
+    serializer_class = s.PaymentSerializer
+    filterset_class = PaymentFilter
+    ordering_fields = ["paid_on", "created_at"]
+    ordering = ["-paid_on", "-created_at"]
+
+    def get_queryset(self) -> QuerySet[Payment]:
+        return selectors.payment_list(organization=self.organization)
+
+    def get_object(self) -> Payment:
+        return selectors.payment_get(organization=self.organization, payment_id=self.kwargs["pk"])
+
+    @extend_schema(
+        request=s.PaymentCreateSerializer,
+        responses={
+            201: s.PaymentSerializer,
+            404: OpenApiResponse(description="No such payee."),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        """Record a payment (a negative amount: money returned). Regenerate the period's
+        statements to see it on the payee's."""
+        data = self.validated(s.PaymentCreateSerializer, request.data)
+        payee = selectors.payee_get(organization=self.organization, payee_id=data["payee"])
+        payment = payments.payment_record(
+            organization=self.organization,
+            payee=payee,
+            amount=data["amount"],
+            paid_on=data["paid_on"],
+            reference=data.get("reference", ""),
+            actor=self.membership.user,
+        )
+        return Response(self.get_serializer(payment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={
+            204: None,
+            409: OpenApiResponse(description="Its period is closed."),
+        }
+    )
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        """Delete a payment recorded by mistake, while its period is open."""
+        payments.payment_delete(payment=self.get_object(), actor=self.membership.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoyaltiesViewSet):

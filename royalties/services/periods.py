@@ -34,13 +34,13 @@ def accounting_period_for(
     while True:
         period, _ = AccountingPeriod.objects.get_or_create(organization=organization, month=current)
         if lock:
-            period = _share_locked(period)
+            period = period_share_locked(period)
         if not period.is_closed:
             return period
         current = next_month(current)
 
 
-def _share_locked(period: AccountingPeriod) -> AccountingPeriod:
+def period_share_locked(period: AccountingPeriod) -> AccountingPeriod:
     """The period read again under a share lock: any number of imports may hold it at once,
     a close (FOR UPDATE) excludes them all. SQLite has no row locks: it lets one transaction
     write at a time."""

@@ -23,6 +23,7 @@ from realtime.events import publish
 from royalties.choices import StatementStatus
 from royalties.models import (
     AccountingPeriod,
+    Payment,
     RecoupableExpense,
     SalesLine,
     Split,
@@ -32,7 +33,8 @@ from royalties.models import (
 from royalties.money import CENT, allocate, convert, rates_for, to_cents
 
 ZERO = Decimal(0)
-STATEMENT_FIGURES = ["currency", "opening_balance", "earnings", "recoupment", "closing_balance"]
+STATEMENT_FIGURES = ["currency", "opening_balance", "earnings", "recoupment", "payments",
+                     "closing_balance"]  # fmt: skip
 GroupKey = tuple[uuid.UUID | None, uuid.UUID, str, str]  # track, release, store, territory
 
 
@@ -202,6 +204,16 @@ def _opening_balances(period: AccountingPeriod) -> dict[uuid.UUID, Decimal]:
     return balances
 
 
+def _payments(period: AccountingPeriod) -> dict[uuid.UUID, Decimal]:
+    """What each payee was paid in the period (in the organization's currency)."""
+    return dict(
+        Payment.objects.filter(period=period)
+        .values("payee_id")
+        .annotate(total=Sum("amount"))
+        .values_list("payee_id", "total")
+    )
+
+
 def statements_generate(*, period: AccountingPeriod, actor: User | None = None) -> list[Statement]:
     """(Re)build the draft statements of an open period for every payee with earnings or a
     balance. Refused (409) once the period is closed."""
@@ -263,7 +275,10 @@ def _build(period: AccountingPeriod) -> tuple[list[Statement], Unallocated]:
     # rebuilt.
     existing = {st.payee_id: st for st in Statement.objects.filter(period=period)}
     openings = _opening_balances(period)
-    payee_ids = set(per_payee) | {p for p, balance in openings.items() if balance != ZERO}
+    paid = _payments(period)
+    payee_ids = (
+        set(per_payee) | {p for p, balance in openings.items() if balance != ZERO} | set(paid)
+    )
     Statement.objects.filter(period=period).exclude(payee_id__in=payee_ids).delete()
     StatementLine.objects.filter(statement__period=period).delete()
     currency = period.organization.default_currency
@@ -286,7 +301,10 @@ def _build(period: AccountingPeriod) -> tuple[list[Statement], Unallocated]:
         statement.opening_balance = opening.quantize(CENT)
         statement.earnings = totals.earnings.quantize(CENT)
         statement.recoupment = totals.recoupment.quantize(CENT)
-        statement.closing_balance = (opening + totals.earnings - totals.recoupment).quantize(CENT)
+        statement.payments = paid.get(payee_id, ZERO).quantize(CENT)
+        statement.closing_balance = (
+            opening + totals.earnings - totals.recoupment - statement.payments
+        ).quantize(CENT)
         if payee_id in existing and before != [
             getattr(statement, name) for name in STATEMENT_FIGURES
         ]:

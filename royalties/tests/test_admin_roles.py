@@ -170,9 +170,15 @@ def test_royalties_pages_render_with_demo_data(catalog: Any) -> None:
     )
     assert report.lines_bad == 1 and len(statements) == 2
     client = _staff(catalog.organization, "owner")
-    for page in ("payee", "split", "recoupableexpense", "exchangerate", "statement"):
+    for page in ("payee", "split", "recoupableexpense", "exchangerate", "statement", "payment",
+                 "accountingperiod"):  # fmt: skip
         response = client.get(reverse(f"admin:royalties_{page}_changelist"))
         assert response.status_code == 200, page
+    paid = client.get(reverse("admin:royalties_payment_changelist")).content.decode()
+    assert "Demo advance" in paid
+    producer = next(s for s in statements if s.payee.name == "North Pole Production")
+    assert producer.payments == 100
+    assert producer.closing_balance == producer.earnings - producer.recoupment - 100
     statement = client.get(reverse("admin:royalties_statement_change", args=[statements[0].pk]))
     assert statement.status_code == 200
     assert "Aurora Vale" in statement.content.decode() or "North Pole" in statement.content.decode()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +123,22 @@ def test_a_hand_match_meeting_a_close_in_progress_goes_into_the_next_period(
     assert matched.period.month == APRIL
     product.refresh_from_db()
     assert (product.track_id, product.period.month) == (catalog.track_a.pk, APRIL)
+
+
+def test_a_payment_meeting_a_close_in_progress_goes_into_the_next_period(
+    catalog: Any, other_session: psycopg.Connection[Any]
+) -> None:
+    from royalties.services import money, payments
+
+    payee = money.payee_create(organization=catalog.organization, name="Alice")
+    march = AccountingPeriod.objects.create(organization=catalog.organization, month=MARCH)
+    _closing_in_progress(other_session, march)
+
+    paid = payments.payment_record(
+        organization=catalog.organization,
+        payee=payee,
+        amount=Decimal("5.00"),
+        paid_on=dt.date(2026, 3, 30),
+    )
+
+    assert paid.period.month == APRIL

@@ -237,7 +237,7 @@ def test_staff_download_a_statement_as_csv_from_the_admin(
     )
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:2] == ["payee", "Bob"]
-    assert sum(Decimal(row[9]) for row in rows[2:-4]) == Decimal("4.00")
+    assert sum(Decimal(row[9]) for row in rows[2:] if len(row) == 11) == Decimal("4.00")
     assert rows[-1] == ["closing_balance", "4.00"]
 
     outsider = _staff(OrganizationFactory(), "owner")
