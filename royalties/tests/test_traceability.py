@@ -1,7 +1,8 @@
 """Property: over randomized reports (imported as files, through the whole import) and splits,
 every statement adds up to the report lines it traces to, for every payee, no cent is made or
-lost between payees, and what no split covers is listed as unallocated: statements and
-unallocated together are every matched line, to the cent.
+lost between payees, every payment is on its payee's statement, and what no split covers is
+listed as unallocated: statements and unallocated together are every matched line, to the
+cent.
 
 PostgreSQL only: its numeric type is exact at 20 decimal places; SQLite (the embedded
 profile) stores decimals as 64-bit floats, exact to about 15 significant digits."""
@@ -29,7 +30,7 @@ from royalties.models import (
     Statement,
 )
 from royalties.money import CENT, convert, to_cents
-from royalties.services import money, statements
+from royalties.services import money, payments, statements
 from royalties.services.reports import (
     received_from_stream,
     sales_report_import,
@@ -70,17 +71,27 @@ class Rollback(Exception):
     # then on no statement, but listed as unallocated).
     split_weights=st.lists(st.one_of(st.none(), weights, weights), min_size=4, max_size=4),
     usd_rate=st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("3"), places=10),
+    # Payments in March: (payee index, amount; negative: money returned).
+    paid=st.lists(
+        st.tuples(
+            st.integers(0, 3),
+            st.decimals(min_value=Decimal("-100"), max_value=Decimal("100"), places=2).filter(
+                lambda amount: amount != 0
+            ),
+        ),
+        max_size=4,
+    ),
 )
-def test_statement_totals_equal_their_traced_lines(sales, split_weights, usd_rate):
+def test_statement_totals_equal_their_traced_lines(sales, split_weights, usd_rate, paid):
     try:
         with transaction.atomic():
-            _check(sales, split_weights, usd_rate)
+            _check(sales, split_weights, usd_rate, paid)
             raise Rollback
     except Rollback:
         pass
 
 
-def _check(sales, split_weights, usd_rate):
+def _check(sales, split_weights, usd_rate, paid):
     org = OrganizationFactory(default_currency="EUR")
     release = ReleaseFactory(organization=org)
     tracks = [TrackFactory(release=release, track_number=n) for n in (1, 2, 3)]
@@ -118,16 +129,29 @@ def _check(sales, split_weights, usd_rate):
     period = AccountingPeriod.objects.get(organization=org, month=MARCH)
     rates = {"EUR": Decimal(1), "USD": usd_rate}
 
+    paid_to: dict[object, Decimal] = defaultdict(Decimal)
+    for index, amount in paid:
+        payments.payment_record(
+            organization=org, payee=payees[index], amount=amount, paid_on=dt.date(2026, 3, 9)
+        )
+        paid_to[payees[index].pk] += amount
+
     statements.statements_generate(period=period)
+
+    on_statements = {s.payee_id: s.payments for s in Statement.objects.filter(period=period)}
+    for payee_id, amount in paid_to.items():  # every payment is on its payee's statement
+        assert on_statements.get(payee_id, Decimal(0)) == amount
 
     by_group: dict[tuple, Decimal] = defaultdict(Decimal)
     group_totals: dict[tuple, Decimal] = {}
     for statement in Statement.objects.filter(period=period):
         lines = list(statement.lines.all())
         assert statement.earnings == sum((line.amount for line in lines), Decimal(0))
-        assert (
-            statement.closing_balance
-            == statement.opening_balance + statement.earnings - statement.recoupment
+        assert statement.closing_balance == (
+            statement.opening_balance
+            + statement.earnings
+            - statement.recoupment
+            - statement.payments
         )
         for line in lines:
             traced = list(selectors.statement_line_trace(line))
