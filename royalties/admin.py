@@ -43,7 +43,7 @@ from royalties.models import (
     UnmatchedProduct,
 )
 from royalties.parsers import LAYOUTS
-from royalties.selectors import period_statements
+from royalties.selectors import period_statements, statement_payments
 from royalties.services.payments import payment_delete, payment_record
 from royalties.services.reports import (
     progress_key,
@@ -278,7 +278,7 @@ class StatementAdmin(OrganizationRoleAdmin):
     list_filter = ["status", "period__month", ORGANIZATION_FILTER]
     search_fields = ["payee__name"]
     inlines = [StatementLineInline]
-    readonly_fields = ["download", *(f.name for f in Statement._meta.fields)]
+    readonly_fields = ["download", *(f.name for f in Statement._meta.fields), "payment_entries"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # statements are generated from the period
@@ -296,6 +296,27 @@ class StatementAdmin(OrganizationRoleAdmin):
         if statement is None or not self.has_view_permission(request, statement):
             raise Http404("No such statement.")
         return statement_csv_response(statement)
+
+    @admin.display(description="Payment entries")
+    def payment_entries(self, statement: Statement) -> str:
+        """The payments that make up its `payments` figure."""
+        if statement.pk is None:
+            return "-"
+        found = list(statement_payments(statement))
+        if not found:
+            return "None"
+        return format_html(
+            "<table><tr><th>paid on</th><th>reference</th><th>amount</th></tr>{}</table>",
+            format_html_join(
+                "",
+                '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td></tr>',
+                (
+                    (reverse("admin:royalties_payment_change", args=[p.pk]), p.paid_on,
+                     p.reference or "-", p.amount)
+                    for p in found
+                ),
+            ),
+        )  # fmt: skip
 
     @admin.display(description="CSV")
     def download(self, statement: Statement) -> str:

@@ -103,6 +103,12 @@ def payment_list(*, organization: Organization) -> QuerySet[Payment]:
     return Payment.objects.filter(organization=organization).select_related("payee", "period")
 
 
+def statement_payments(statement: Statement) -> QuerySet[Payment]:
+    """The payments a statement takes off the balance: its payee's, counted in its period."""
+    mine = Payment.objects.filter(period_id=statement.period_id, payee_id=statement.payee_id)
+    return mine.order_by("paid_on", "created_at")
+
+
 def payment_get(*, organization: Organization, payment_id: Any) -> Payment:
     return get_or_not_found(payment_list(organization=organization), payment_id, "payment")
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from django.http import StreamingHttpResponse
 
 from royalties.models import Statement
+from royalties.selectors import statement_payments
 
 # What a statement line shows, in this order: here and on the admin's statement page.
 LINE_FIELDS = ("release", "track", "store", "territory", "quantity", "sales_lines",
@@ -30,7 +31,8 @@ def statement_csv_response(statement: Statement) -> StreamingHttpResponse:
 def statement_csv_rows(statement: Statement) -> Iterator[str]:
     """The statement as CSV text, a line at a time: a heading (payee, period, currency,
     status), the column names, one row per statement line (with its id, for the trace
-    endpoint), then the balances."""
+    endpoint), one row per payment (`payment`, date, reference, amount), then the
+    balances."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -62,6 +64,8 @@ def statement_csv_rows(statement: Statement) -> Iterator[str]:
                         for name in LINE_FIELDS)]
         )  # fmt: skip
         yield flush()
+    for payment in statement_payments(statement):
+        writer.writerow(["payment", payment.paid_on, payment.reference, payment.amount])
     for label, value in (
         ("opening_balance", statement.opening_balance),
         ("earnings", statement.earnings),

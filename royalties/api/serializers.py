@@ -22,6 +22,7 @@ from royalties.models import (
     StatementLine,
 )
 from royalties.parsers import LAYOUTS
+from royalties.selectors import statement_payments
 from royalties.services.statements import Unallocated
 
 
@@ -233,12 +234,26 @@ class StatementSerializer(serializers.ModelSerializer[Statement]):
         return str(statement.period)
 
 
+class StatementPaymentSerializer(serializers.ModelSerializer[Payment]):
+    class Meta:
+        model = Payment
+        fields = ["id", "paid_on", "amount", "reference"]
+        read_only_fields = fields
+
+
 class StatementDetailSerializer(StatementSerializer):
     lines = StatementLineSerializer(many=True, read_only=True)
+    payment_entries = serializers.SerializerMethodField(
+        help_text="The payments that make up `payments`, oldest first."
+    )
 
     class Meta(StatementSerializer.Meta):
-        fields = [*StatementSerializer.Meta.fields, "lines"]
+        fields = [*StatementSerializer.Meta.fields, "lines", "payment_entries"]
         read_only_fields = fields
+
+    @extend_schema_field(StatementPaymentSerializer(many=True))
+    def get_payment_entries(self, statement: Statement) -> list[dict[str, Any]]:
+        return StatementPaymentSerializer(statement_payments(statement), many=True).data  # type: ignore[return-value]
 
 
 class UnallocatedGroupSerializer(serializers.Serializer[Any]):

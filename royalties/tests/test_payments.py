@@ -170,6 +170,11 @@ def test_payments_by_api(catalog: Any, alice: Any, make_caller: Any) -> None:
     exported = caller.client.get(f"/api/v1/statements/{statement['id']}/csv/")
     rows = list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode())))
     assert rows[-2:] == [["payments", "7.50"], ["closing_balance", "2.50"]]
+    assert ["payment", "2026-03-28", "X", "7.50"] in rows
+    detail = caller.client.get(f"/api/v1/statements/{statement['id']}/").json()
+    assert detail["payment_entries"] == [
+        {"id": payment["id"], "paid_on": "2026-03-28", "amount": "7.50", "reference": "X"}
+    ]
 
     viewer = make_caller(organization=catalog.organization, role=Role.VIEWER)
     assert viewer.client.get("/api/v1/payments/").status_code == 200
@@ -210,6 +215,10 @@ def test_staff_record_and_delete_payments_in_the_admin(catalog: Any, alice: Any)
     second = Payment.objects.get(period__month=APRIL)
     manager.post(reverse("admin:royalties_payment_delete", args=[second.pk]), {"post": "yes"})
     assert list(Payment.objects.all()) == [payment]
+
+    statement = Statement.objects.get(payee=alice, period=payment.period)
+    shown = manager.get(reverse("admin:royalties_statement_change", args=[statement.pk]))
+    assert "<td>B-7</td><td>3.25</td>" in shown.content.decode()  # its payment, listed
 
     viewer = _staff(catalog.organization, "viewer")
     assert viewer.get(add).status_code == 403
