@@ -36,6 +36,7 @@ from royalties.models import (
     Payee,
     Payment,
     RecoupableExpense,
+    ReportProduct,
     SalesReport,
     Split,
     Statement,
@@ -45,6 +46,7 @@ from royalties.models import (
 from royalties.parsers import LAYOUTS
 from royalties.selectors import period_statements, statement_payments
 from royalties.services.payments import payment_delete, payment_record
+from royalties.services.report_delete import report_closed_periods, sales_report_delete
 from royalties.services.reports import (
     progress_key,
     received_from_stream,
@@ -98,6 +100,32 @@ class SalesReportAdmin(OrganizationRoleAdmin):
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False  # uploads have their own page (upload/), not a model form
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Only while its sales count in open periods (and it is not being imported)."""
+        if obj is not None and (obj.status == ReportStatus.IMPORTING or report_closed_periods(obj)):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """What a deletion removes, counted: Django would list every sales line (millions)."""
+        reports = list(objs)
+        products = ReportProduct.objects.filter(report__in=reports).count()
+        lines = sum(report.lines_loaded for report in reports)
+        summary = [format_html("{}: {} product(s), {} sales line(s)", report, products, lines)
+                   for report in reports]  # fmt: skip
+        counts = {"sales reports": len(reports), "report products": products, "sales lines": lines}
+        return summary, counts, set(), []
+
+    def delete_model(self, request: HttpRequest, obj: SalesReport) -> None:
+        sales_report_delete(report=obj, actor=request.user)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SalesReport]) -> None:
+        for report in queryset:
+            try:
+                sales_report_delete(report=report, actor=request.user)  # type: ignore[arg-type]
+            except ApplicationError as exc:
+                self.message_user(request, f"{report}: {exc.message}", messages.ERROR)
 
     def get_urls(self) -> list[Any]:
         upload = self.admin_site.admin_view(self.upload_view)

@@ -35,7 +35,7 @@ from royalties.models import (
     Split,
     Statement,
 )
-from royalties.services import money, payments, reports, statements
+from royalties.services import money, payments, report_delete, reports, statements
 from royalties.services.periods import first_of_month
 from royalties.statement_csv import statement_csv_response
 
@@ -55,7 +55,8 @@ class SalesReportFilter(django_filters.FilterSet):
 
 
 class SalesReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoyaltiesViewSet):
-    """Sales reports stores sent: upload one, follow its import, read its errors."""
+    """Sales reports stores sent: upload one, follow its import, read its errors, delete one
+    uploaded by mistake."""
 
     queryset = SalesReport.objects.none()
     serializer_class = s.SalesReportSerializer
@@ -70,6 +71,20 @@ class SalesReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Royal
         return selectors.sales_report_get(
             organization=self.organization, report_id=self.kwargs["pk"]
         )
+
+    @extend_schema(
+        responses={
+            204: None,
+            409: OpenApiResponse(
+                description="It is being imported, or its sales count in a closed period."
+            ),
+        }
+    )
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        """Delete the report, its lines and its file, while the periods its sales count in
+        are open (a closed period's statements trace to its lines)."""
+        report_delete.sales_report_delete(report=self.get_object(), actor=self.membership.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         parameters=[s.SalesReportUploadSerializer],
