@@ -231,6 +231,9 @@ class UnmatchedProductAdmin(OrganizationRoleAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a product is part of its report's import: delete the report instead
+
     @admin.action(description="Match the selected products to a track or release")
     def match_products(
         self, request: HttpRequest, queryset: QuerySet[UnmatchedProduct]
@@ -311,6 +314,9 @@ class StatementAdmin(OrganizationRoleAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # statements are generated from the period
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # drafts are rebuilt by generating the period's again; final ones stay
+
     def get_urls(self) -> list[Any]:
         download = self.admin_site.admin_view(self.csv_view)
         return [
@@ -363,6 +369,18 @@ class AccountingPeriodAdmin(OrganizationRoleAdmin):
     list_filter = [ORGANIZATION_FILTER]
     readonly_fields = ["closed_at", "statement_count", "unallocated"]
     actions = ["generate_statements", "close_periods"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A period's month and organization are what its sales and statements count in.
+        if obj is None:
+            return self.readonly_fields
+        return ["organization", "month", *self.readonly_fields]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A closed month must stay closed: deleted, a late report would open it again.
+        if obj is not None and obj.is_closed:
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AccountingPeriod]:
         return super().get_queryset(request).annotate(statement_total=Count("statements"))

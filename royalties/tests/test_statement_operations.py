@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import OrganizationFactory
 from royalties.choices import StatementStatus
-from royalties.models import AccountingPeriod, Statement
+from royalties.models import AccountingPeriod, Statement, UnmatchedProduct
 from royalties.services import money
 from royalties.tests import files
 from royalties.tests.files import Sale
@@ -242,3 +242,45 @@ def test_staff_download_a_statement_as_csv_from_the_admin(
 
     outsider = _staff(OrganizationFactory(), "owner")
     assert outsider.get(download).status_code == 404
+
+
+def test_the_admin_keeps_the_books_as_they_are(
+    catalog: Any, march: AccountingPeriod, import_file: Any
+) -> None:
+    """Statements are not deleted (drafts are rebuilt from the period), nor a report's
+    products; a period's month and organization do not change, and a closed one stays."""
+    import_file(
+        catalog.organization,
+        files.canonical([Sale("USXYZ2600001", "", "SE", "stream", 5, "1", "1")]),
+    )
+    _command("--organization", catalog.organization.slug, "--month", "2026-03")
+    manager = _staff(catalog.organization, "manager")
+    statement = Statement.objects.filter(period=march).first()
+    assert statement is not None
+    product = UnmatchedProduct.objects.get(isrc="USXYZ2600001")
+
+    for page in (
+        reverse("admin:royalties_statement_delete", args=[statement.pk]),
+        reverse("admin:royalties_unmatchedproduct_delete", args=[product.pk]),
+    ):
+        assert manager.post(page, {"post": "yes"}).status_code == 403
+    assert Statement.objects.filter(period=march).count() == 2
+    assert UnmatchedProduct.objects.filter(pk=product.pk).exists()
+
+    change = reverse("admin:royalties_accountingperiod_change", args=[march.pk])
+    other = OrganizationFactory()
+    manager.post(change, {"month": "2026-07-01", "organization": str(other.pk)})
+    march.refresh_from_db()
+    assert (march.month, march.organization_id) == (MARCH, catalog.organization.pk)
+
+    empty = AccountingPeriod.objects.create(
+        organization=catalog.organization, month=dt.date(2026, 9, 1), closed_at=march.created_at
+    )
+    delete = reverse("admin:royalties_accountingperiod_delete", args=[empty.pk])
+    assert manager.get(delete).status_code == 403
+    listed = reverse("admin:royalties_accountingperiod_changelist")
+    bulk = manager.post(
+        listed, {"action": "delete_selected", "_selected_action": [str(empty.pk)], "post": "yes"}
+    )
+    assert bulk.status_code == 403  # Django asks each object's delete permission
+    assert AccountingPeriod.objects.filter(pk=empty.pk).exists()
