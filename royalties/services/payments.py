@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Organization, User
 from enterprise_suite.errors import InvalidTransition, ValidationFailed
@@ -50,6 +51,11 @@ def payment_record(
         raise ValidationFailed("No such payee.", details={"payee": ["Not found."]})
     if amount == 0:
         raise ValidationFailed("A payment cannot be zero.", details={"amount": ["Not 0."]})
+    if paid_on > timezone.localdate():
+        raise ValidationFailed(
+            "A payment is recorded once it is made: its date cannot be in the future.",
+            details={"paid_on": [f"On or before {timezone.localdate().isoformat()}."]},
+        )
     if amount != amount.quantize(CENT):
         raise ValidationFailed(
             "Payments are in cents: at most 2 decimal places.",

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.tests.factories import OrganizationFactory
@@ -112,6 +113,9 @@ def test_bad_payments_are_refused_and_nothing_is_recorded(
     with pytest.raises(ValidationFailed, match=message):
         _pay(catalog, alice, amount, dt.date(2026, 3, 5))
 
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    with pytest.raises(ValidationFailed, match="cannot be in the future"):
+        _pay(catalog, alice, "1.00", tomorrow)
     stranger = money.payee_create(organization=OrganizationFactory(), name="Stranger")
     with pytest.raises(ValidationFailed, match="No such payee"):
         _pay(catalog, stranger, "1.00", dt.date(2026, 3, 5))
