@@ -7,6 +7,7 @@ that fails, a store that always sends the same layout falls back to it (`STORE_L
 from __future__ import annotations
 
 from royalties.parsers.base import (
+    SAVE_AS_UTF8,
     BadLine,
     Layout,
     LineError,
@@ -44,6 +45,7 @@ def layout_detect(head: str) -> Layout | None:
 
 __all__ = [
     "LAYOUTS",
+    "SAVE_AS_UTF8",
     "STORE_LAYOUTS",
     "BadLine",
     "Layout",

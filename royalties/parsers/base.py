@@ -58,6 +58,19 @@ class ReportMalformed(ValueError):
     """The file as a whole cannot be read in this layout; the report is rejected."""
 
 
+SAVE_AS_UTF8 = 'Save it as UTF-8 (in Excel: "CSV UTF-8") and upload it again.'
+
+
+def not_utf8(data: bytes, error: UnicodeDecodeError, first_line: int) -> ReportMalformed:
+    """The error for `data`, whose first line is `first_line`, failing to decode: the line
+    and byte where it does (a file saved in a Windows or Latin-1 encoding, usually)."""
+    line = first_line + data.count(b"\n", 0, error.start)
+    return ReportMalformed(
+        f"The file is not UTF-8 text: line {line} has the byte 0x{data[error.start]:02X}. "
+        + SAVE_AS_UTF8
+    )
+
+
 @dataclass(frozen=True)
 class ParseContext:
     """What the upload says about the file: its store and sales month, when known."""

@@ -49,7 +49,7 @@ class TableFileReader:
         if first is None:
             raise base.ReportMalformed("The file is empty.")
         header_bytes, _, data = first.partition(b"\n")
-        header_line = header_bytes.decode("utf-8").removesuffix("\r")
+        header_line = _decoded(header_bytes, 1).removesuffix("\r")
         header = next(self.layout.reader([header_line]), None)
         if header is None or (not data and not header_line.strip()):
             raise base.ReportMalformed("The file is empty.")
@@ -62,10 +62,13 @@ class TableFileReader:
                 piece = piece.replace(b"\r\n", b"\n")
             if (quoting and b'"' in piece) or b"\r" in piece:
                 texts = (more.decode("utf-8") for more in pieces)
-                yield from self._rows_from(piece.decode("utf-8"), texts, plan, number)
+                yield from self._rows_from(_decoded(piece, number), texts, plan, number)
                 return
             if piece:
-                chunk, number = self._chunk(piece, plan, number)
+                try:
+                    chunk, number = self._chunk(piece, plan, number)
+                except UnicodeDecodeError as exc:
+                    raise base.not_utf8(piece, exc, number) from None
                 yield chunk
             piece = next(pieces, None)
 
@@ -107,7 +110,8 @@ class TableFileReader:
 
     def _chunk(self, data: bytes, plan: TablePlan, number: int) -> tuple[Chunk, int]:
         """The piece's lines, whose first is line `number`, and the next piece's first line
-        number. Raises `UnicodeDecodeError` if the piece is not UTF-8."""
+        number. Raises `UnicodeDecodeError` if the piece is not UTF-8 (`chunks` names the
+        line)."""
         raise NotImplementedError
 
     def _check(self, name: str, rule: Cell, value: str) -> str | None:
@@ -134,6 +138,13 @@ class TableFileReader:
             except base.LineError as exc:
                 rows.append(base.BadLine(number, str(exc)))
         return rows
+
+
+def _decoded(data: bytes, first_line: int) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise base.not_utf8(data, exc, first_line) from None
 
 
 def checked_text(value: Any) -> str:

@@ -267,7 +267,10 @@ def _load(report: SalesReport, progress: ProgressCallback | None) -> tuple[int, 
             raise ReportRejected(str(exc), tally.errors, tally.bad, loaded + tally.bad) from None
         except UnicodeDecodeError:
             raise ReportRejected(
-                "The file is not UTF-8 text.", tally.errors, tally.bad, loaded + tally.bad
+                f"The file is not UTF-8 text. {parsers.SAVE_AS_UTF8}",
+                tally.errors,
+                tally.bad,
+                loaded + tally.bad,
             ) from None
     total = loaded + tally.bad
     matched = sink.matched

@@ -212,7 +212,7 @@ def test_a_quoted_line_break_keeps_the_line_numbers(small_chunks, reader):
 @READERS
 def test_a_file_that_is_not_utf8_is_refused(reader):
     content = canonical([f"spotify,2026-03,DE,{ISRC},,stream,1,1,1,EUR"], "\n", False)
-    with pytest.raises(UnicodeDecodeError):
+    with pytest.raises(base.ReportMalformed, match="line 3 has the byte 0xFF"):
         column_path(LAYOUTS["canonical"], content + b"\xff\xfe,bad\n", reader)
 
 

@@ -459,3 +459,32 @@ def test_products_written_in_several_parts_are_all_there(catalog, import_file, m
         + [(catalog.track_a.isrc, 1), (catalog.track_b.isrc, 1), (catalog.release.upc, 1)]
     )
     assert report.lines_matched == 3
+
+
+@pytest.mark.parametrize("reader", ["columns", "polars", "lines"])
+def test_a_file_not_in_utf8_is_rejected_naming_the_line_and_what_to_do(
+    catalog, import_file, settings, reader
+):
+    """A report re-saved by a spreadsheet in a Windows encoding: rejected whole, with where
+    it stops being UTF-8 (the column readers know the line) and how to fix it."""
+    settings.ROYALTIES_IMPORT_READER = reader
+    text = files.canonical(sales(catalog)).decode()
+    lines = text.splitlines(keepends=True)
+    lines[2] = lines[2].replace("spotify", "Spötify")  # the file's line 3
+    report = import_file(catalog.organization, "".join(lines).encode("cp1252"))
+
+    assert report.status == ReportStatus.REJECTED
+    assert report.error.startswith("The file is not UTF-8 text")
+    assert report.error.endswith('Save it as UTF-8 (in Excel: "CSV UTF-8") and upload it again.')
+    if reader != "lines":
+        assert "line 3 has the byte 0xF6." in report.error
+    assert not SalesLine.objects.exists()
+
+
+def test_a_header_not_in_utf8_names_line_one(catalog, import_file):
+    content = files.canonical(sales(catalog)).replace(b"store,", "störe,".encode("latin-1"), 1)
+
+    report = import_file(catalog.organization, content, layout="canonical")
+
+    assert report.status == ReportStatus.REJECTED
+    assert "line 1 has the byte 0xF6." in report.error
