@@ -351,14 +351,27 @@ class ExpenseViewSet(mixins.ListModelMixin, RoyaltiesViewSet):
         return Response(s.ExpenseSerializer(expense).data, status=status.HTTP_201_CREATED)
 
 
-class PaymentFilter(django_filters.FilterSet):
-    period = django_filters.DateFilter(
+def period_filter() -> django_filters.DateFilter:
+    """The accounting period, as YYYY-MM."""
+    return django_filters.DateFilter(
         field_name="period__month", input_formats=["%Y-%m"], help_text="YYYY-MM"
     )
+
+
+class PaymentFilter(django_filters.FilterSet):
+    period = period_filter()
 
     class Meta:
         model = Payment
         fields = ["payee", "period"]
+
+
+class StatementFilter(django_filters.FilterSet):
+    period = period_filter()
+
+    class Meta:
+        model = Statement
+        fields = ["payee", "status", "period"]
 
 
 class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoyaltiesViewSet):
@@ -474,7 +487,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Royalti
 
     queryset = Statement.objects.none()
     serializer_class = s.StatementSerializer
-    filterset_fields = ["payee", "status"]
+    filterset_class = StatementFilter
 
     def get_queryset(self) -> QuerySet[Statement]:
         return selectors.statement_list(organization=self.organization)

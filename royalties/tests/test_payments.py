@@ -170,6 +170,10 @@ def test_payments_by_api(catalog: Any, alice: Any, make_caller: Any) -> None:
     march = AccountingPeriod.objects.get(organization=catalog.organization, month=MARCH)
     generated = caller.client.post(f"/api/v1/accounting-periods/{march.pk}/statements/")
     (statement,) = generated.json()
+    for month, expected in (("2026-03", [statement["id"]]), ("2026-04", [])):
+        found = caller.client.get(f"/api/v1/statements/?period={month}&payee={alice.pk}")
+        assert [row["id"] for row in found.json()["results"]] == expected
+    assert caller.client.get("/api/v1/statements/?period=March").status_code == 400
     assert (statement["payments"], statement["closing_balance"]) == ("7.50", "2.50")
     exported = caller.client.get(f"/api/v1/statements/{statement['id']}/csv/")
     rows = list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode())))
