@@ -22,6 +22,7 @@ from enterprise_suite.errors import Conflict, PayloadTooLarge, ValidationFailed
 from royalties.choices import ReportStatus
 from royalties.models import ReportProduct, SalesLine, SalesReport
 from royalties.selectors import report_lines
+from royalties.services.report_delete import sales_report_delete
 from royalties.services.reports import sales_report_import
 from royalties.tests import files
 from royalties.tests.files import Sale
@@ -229,3 +230,22 @@ def test_the_api_the_command_and_the_drop_folder_take_compressed_reports(
     assert [report.original_filename for report in picked] == ["may-again.zip"]
     refused = sorted(drop.listdir(f"{org.slug}/spotify/refused")[1])
     assert refused == ["may.csv.gz", "may.csv.gz.reason.txt"]  # the same text: a duplicate
+
+
+@pytest.mark.parametrize(
+    "layout", ["canonical", "streaming_tsv", "european_csv", "download_store_csv", "ddex_dsr"]
+)
+def test_every_layout_gzipped_loads_what_it_loads_plain(
+    catalog: Any, import_file: Any, layout: str
+) -> None:
+    from royalties.tests.test_import import LAYOUT_FILES
+
+    text = LAYOUT_FILES[layout](_sales(catalog)[:3])
+    plain = import_file(catalog.organization, text)
+    plain_lines = _loaded(plain)
+    sales_report_delete(report=plain)  # the same text again would be a duplicate
+
+    packed = import_file(catalog.organization, gzipped(text))
+
+    assert (packed.status, packed.layout) == (ReportStatus.IMPORTED, layout), packed.error
+    assert _loaded(packed) == plain_lines and len(plain_lines) == 3
