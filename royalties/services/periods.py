@@ -22,7 +22,10 @@ def accounting_period_for(
     *, organization: Organization, month: dt.date, lock: bool = False
 ) -> AccountingPeriod:
     """The period sales of `month` count in: that month's, or if it is closed, the first open
-    month after it (a late report goes into the next period).
+    month after it (a late report goes into the next period). Nothing counts behind the
+    latest closed period either: a report for a month before it that had no period yet goes
+    into the first open month after it, since later statements are final and their opening
+    balances must not change.
 
     `lock`, inside the transaction that adds sales (or payments) to the period: its row is
     share-locked until that transaction ends. Closing locks it for update, so a close waits
@@ -31,6 +34,14 @@ def accounting_period_for(
     import committing just after a close would leave its lines in a closed period, on no
     statement."""
     current = first_of_month(month)
+    latest_closed = (
+        AccountingPeriod.objects.filter(organization=organization, closed_at__isnull=False)
+        .order_by("-month")
+        .values_list("month", flat=True)
+        .first()
+    )
+    if latest_closed is not None and current <= latest_closed:
+        current = next_month(latest_closed)
     while True:
         period, _ = AccountingPeriod.objects.get_or_create(organization=organization, month=current)
         if lock:

@@ -339,12 +339,28 @@ def statement_lines_write(lines: list[tuple[uuid.UUID, *LineValues]]) -> None:
 
 def period_close(*, period: AccountingPeriod, actor: User | None = None) -> AccountingPeriod:
     """Generate the period's statements a last time and make them final. Sales arriving
-    later count in the next open period."""
+    later count in the next open period. Periods close in order (409 while an earlier one
+    is open): a statement's opening balance is the previous period's closing balance, which
+    must not change under a final statement."""
     with transaction.atomic():
         locked = AccountingPeriod.objects.select_for_update().get(pk=period.pk)
         if locked.is_closed:
             raise InvalidTransition(
                 "The period is already closed.", details={"period": str(locked)}
+            )
+        earlier_open = [
+            str(earlier)
+            for earlier in AccountingPeriod.objects.filter(
+                organization_id=locked.organization_id,
+                month__lt=locked.month,
+                closed_at__isnull=True,
+            ).order_by("month")
+        ]
+        if earlier_open:
+            raise InvalidTransition(
+                f"Close {', '.join(earlier_open)} first: this period's opening balances are "
+                "the closing balances there.",
+                details={"open_periods": earlier_open},
             )
         statements, unallocated = _build(locked)
         Statement.objects.filter(period=locked).update(

@@ -265,3 +265,49 @@ def test_regenerating_keeps_ids_and_touches_only_changed_statements(catalog, imp
         assert after[unchanged] == before[unchanged]
     alice = Statement.objects.get(pk=after["Alice"][0])
     assert sum(line.amount for line in alice.lines.all()) == alice.earnings
+
+
+def test_periods_close_in_order(catalog, import_file, payees, make_caller):
+    """April's opening balances are March's closing ones: April cannot be final while March
+    can still change."""
+    alice = payees[0]
+    import_file(catalog.organization, files.canonical(march_sales(catalog)))
+    import_file(catalog.organization, files.canonical(march_sales(catalog)[:1], month="2026-04"))
+    march, april = (
+        AccountingPeriod.objects.get(organization=catalog.organization, month=month)
+        for month in (MARCH, APRIL)
+    )
+
+    with pytest.raises(InvalidTransition, match="Close 2026-03 first") as refused:
+        statements.period_close(period=april)
+    assert refused.value.details == {"open_periods": ["2026-03"]}
+    april.refresh_from_db()
+    assert not april.is_closed and not Statement.objects.filter(period=april).exists()
+    caller = make_caller(organization=catalog.organization)
+    answer = caller.client.post(f"/api/v1/accounting-periods/{april.pk}/close/")
+    assert answer.status_code == 409 and answer.json()["error"]["details"]["open_periods"]
+
+    statements.period_close(period=march)
+    statements.period_close(period=april)
+
+    march_alice = Statement.objects.get(period=march, payee=alice)
+    april_alice = Statement.objects.get(period=april, payee=alice)
+    assert april_alice.opening_balance == march_alice.closing_balance
+    assert april_alice.status == StatementStatus.FINAL
+
+
+def test_a_report_for_a_month_before_a_closed_period_counts_after_it(catalog, import_file, payees):
+    """February had no period when March closed: its report cannot open February behind a
+    final March; it counts in April, the first open period after March."""
+    import_file(catalog.organization, files.canonical(march_sales(catalog)))
+    statements.period_close(
+        period=AccountingPeriod.objects.get(organization=catalog.organization, month=MARCH)
+    )
+
+    february = import_file(
+        catalog.organization, files.canonical(march_sales(catalog)[:1], month="2026-02")
+    )
+
+    assert february.period == dt.date(2026, 2, 1)  # the sales month, as the file says
+    assert february.accounting_period.month == APRIL
+    assert not AccountingPeriod.objects.filter(month=dt.date(2026, 2, 1)).exists()
