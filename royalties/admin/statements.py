@@ -119,6 +119,9 @@ class AccountingPeriodAdmin(OrganizationRoleAdmin):
     readonly_fields = ["closed_at", "statement_count", "unallocated"]
     actions = ["generate_statements", "close_periods"]
 
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False  # periods open with their first report or payment (or by the API)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # A period's month and organization are what its sales and statements count in.
         if obj is None:

@@ -31,8 +31,7 @@ from royalties.models import (
     SalesReport,
     Statement,
 )
-from royalties.services import report_delete, reports, statements
-from royalties.services.periods import first_of_month
+from royalties.services import periods, report_delete, reports, statements
 from royalties.statement_csv import statement_csv_response
 
 
@@ -261,12 +260,17 @@ class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoyaltiesV
     def get_object(self) -> AccountingPeriod:
         return selectors.period_get(organization=self.organization, period_id=self.kwargs["pk"])
 
+    @extend_schema(
+        responses={
+            201: s.PeriodSerializer,
+            409: OpenApiResponse(description="The month is before the latest closed period."),
+        }
+    )
     def create(self, request: Request) -> Response:
-        """Open a month: `{"month": "YYYY-MM"}` (reports open theirs automatically)."""
+        """Open a month: `{"month": "YYYY-MM"}` (reports open theirs automatically); its
+        period if it has one."""
         data = self.validated(s.PeriodSerializer, request.data)
-        period, _ = AccountingPeriod.objects.get_or_create(
-            organization=self.organization, month=first_of_month(data["month"])
-        )
+        period = periods.period_open(organization=self.organization, month=data["month"])
         return Response(self.get_serializer(period).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: s.StatementSerializer(many=True)})

@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import connection
 
 from accounts.models import Organization
+from enterprise_suite.errors import InvalidTransition
 from royalties.models import AccountingPeriod
 
 
@@ -16,6 +17,34 @@ def first_of_month(day: dt.date) -> dt.date:
 
 def next_month(month: dt.date) -> dt.date:
     return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _latest_closed_month(organization: Organization) -> dt.date | None:
+    return (
+        AccountingPeriod.objects.filter(organization=organization, closed_at__isnull=False)
+        .order_by("-month")
+        .values_list("month", flat=True)
+        .first()
+    )
+
+
+def period_open(*, organization: Organization, month: dt.date) -> AccountingPeriod:
+    """The organization's period for `month`, opened if it has none. A month at or before
+    the latest closed period that has none is refused (409): it would open behind final
+    statements (its sales count in the first open period after)."""
+    month = first_of_month(month)
+    existing = AccountingPeriod.objects.filter(organization=organization, month=month).first()
+    if existing is not None:
+        return existing
+    latest_closed = _latest_closed_month(organization)
+    if latest_closed is not None and month <= latest_closed:
+        raise InvalidTransition(
+            f"{month:%Y-%m} is before the latest closed period, {latest_closed:%Y-%m}: its "
+            f"sales count in the first open period after it.",
+            details={"latest_closed": f"{latest_closed:%Y-%m}"},
+        )
+    period, _ = AccountingPeriod.objects.get_or_create(organization=organization, month=month)
+    return period
 
 
 def accounting_period_for(
@@ -34,12 +63,7 @@ def accounting_period_for(
     import committing just after a close would leave its lines in a closed period, on no
     statement."""
     current = first_of_month(month)
-    latest_closed = (
-        AccountingPeriod.objects.filter(organization=organization, closed_at__isnull=False)
-        .order_by("-month")
-        .values_list("month", flat=True)
-        .first()
-    )
+    latest_closed = _latest_closed_month(organization)
     if latest_closed is not None and current <= latest_closed:
         current = next_month(latest_closed)
     while True:

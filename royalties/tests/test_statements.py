@@ -311,3 +311,21 @@ def test_a_report_for_a_month_before_a_closed_period_counts_after_it(catalog, im
     assert february.period == dt.date(2026, 2, 1)  # the sales month, as the file says
     assert february.accounting_period.month == APRIL
     assert not AccountingPeriod.objects.filter(month=dt.date(2026, 2, 1)).exists()
+
+
+def test_a_month_behind_the_latest_closed_period_cannot_be_opened(catalog, make_caller):
+    caller = make_caller(organization=catalog.organization)
+    opened = caller.client.post("/api/v1/accounting-periods/", {"month": "2026-03"}, format="json")
+    assert opened.status_code == 201
+    again = caller.client.post("/api/v1/accounting-periods/", {"month": "2026-03"}, format="json")
+    assert again.json()["id"] == opened.json()["id"]  # its period, not a second one
+    march = AccountingPeriod.objects.get(pk=opened.json()["id"])
+    statements.period_close(period=march)
+
+    refused = caller.client.post("/api/v1/accounting-periods/", {"month": "2026-02"}, format="json")
+
+    assert refused.status_code == 409
+    assert refused.json()["error"]["details"] == {"latest_closed": "2026-03"}
+    assert AccountingPeriod.objects.filter(organization=catalog.organization).count() == 1
+    later = caller.client.post("/api/v1/accounting-periods/", {"month": "2026-05"}, format="json")
+    assert later.status_code == 201 and later.json()["month"] == "2026-05"
