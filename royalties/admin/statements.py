@@ -154,7 +154,8 @@ class AccountingPeriodAdmin(OrganizationRoleAdmin):
         """The selected periods whose organization lets the user write; a message for the
         others."""
         allowed = []
-        for period in periods.select_related("organization"):
+        # Oldest first: periods close in order, so several selected close in one go.
+        for period in periods.select_related("organization").order_by("organization", "month"):
             if user_has_capability(request.user, period.organization_id, Capability.CATALOG_WRITE):
                 allowed.append(period)
             else:

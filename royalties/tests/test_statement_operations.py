@@ -22,7 +22,7 @@ from royalties.tests import files
 from royalties.tests.files import Sale
 from royalties.tests.test_admin_roles import _staff
 
-MARCH = dt.date(2026, 3, 1)
+MARCH, APRIL = dt.date(2026, 3, 1), dt.date(2026, 4, 1)
 
 
 @pytest.fixture
@@ -284,3 +284,26 @@ def test_the_admin_keeps_the_books_as_they_are(
     )
     assert bulk.status_code == 403  # Django asks each object's delete permission
     assert AccountingPeriod.objects.filter(pk=empty.pk).exists()
+
+
+def test_closing_several_periods_in_the_admin_closes_them_oldest_first(
+    catalog: Any, march: AccountingPeriod, import_file: Any
+) -> None:
+    import_file(
+        catalog.organization,
+        files.canonical(
+            [Sale(catalog.track_a.isrc, "", "DE", "stream", 1, "1", "1")], month="2026-04"
+        ),
+    )
+    april = AccountingPeriod.objects.get(organization=catalog.organization, month=APRIL)
+    manager = _staff(catalog.organization, "manager")
+
+    closed = manager.post(
+        reverse("admin:royalties_accountingperiod_changelist"),
+        {"action": "close_periods", "_selected_action": [str(april.pk), str(march.pk)],
+         "apply": "Close"},
+        follow=True,
+    ).content.decode()  # fmt: skip
+
+    assert "2026-03" in closed and "2026-04" in closed and "Close 2026-03 first" not in closed
+    assert AccountingPeriod.objects.filter(closed_at__isnull=False).count() == 2
