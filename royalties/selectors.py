@@ -103,6 +103,17 @@ def payment_list(*, organization: Organization) -> QuerySet[Payment]:
     return Payment.objects.filter(organization=organization).select_related("payee", "period")
 
 
+def payee_latest_statement(payee: Payee) -> Statement | None:
+    """The payee's statement of its latest period: its closing balance is what the payee is
+    owed (negative: what it owes back), as of that statement's last generation."""
+    return (
+        Statement.objects.filter(payee=payee)
+        .select_related("period")
+        .order_by("-period__month")
+        .first()
+    )
+
+
 def statement_payments(statement: Statement) -> QuerySet[Payment]:
     """The payments a statement takes off the balance: its payee's, counted in its period."""
     mine = Payment.objects.filter(period_id=statement.period_id, payee_id=statement.payee_id)

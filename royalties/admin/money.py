@@ -8,6 +8,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts.admin_access import (
     ORGANIZATION_FILTER,
@@ -22,6 +24,7 @@ from royalties.models import (
     RecoupableExpense,
     Split,
 )
+from royalties.selectors import payee_latest_statement
 from royalties.services.payments import payment_delete, payment_record
 
 
@@ -38,6 +41,28 @@ class PayeeAdmin(OrganizationRoleAdmin):
     list_filter = [ORGANIZATION_FILTER]
     search_fields = ["name", "email"]
     raw_id_fields = ["artist"]
+    readonly_fields = ["balance"]
+
+    @admin.display(description="Balance")
+    def balance(self, payee: Payee) -> str:
+        """The latest statement's closing balance, with the payee's statements and payments."""
+        if payee.pk is None:
+            return "-"
+        latest = payee_latest_statement(payee)
+        mine = f"?payee__id__exact={payee.pk}"
+        statements = reverse("admin:royalties_statement_changelist") + mine
+        payments = reverse("admin:royalties_payment_changelist") + mine
+        if latest is None:
+            return format_html('No statement yet. <a href="{}">Payments</a>', payments)
+        return format_html(
+            '{} {} at the close of {} ({}). <a href="{}">Statements</a>, <a href="{}">Payments</a>',
+            latest.closing_balance,
+            latest.currency,
+            latest.period,
+            latest.status,
+            statements,
+            payments,
+        )
 
 
 @admin.register(Split)

@@ -231,3 +231,24 @@ def test_staff_record_and_delete_payments_in_the_admin(catalog: Any, alice: Any)
     viewer = _staff(catalog.organization, "viewer")
     assert viewer.get(add).status_code == 403
     assert "B-7" in viewer.get(reverse("admin:royalties_payment_changelist")).content.decode()
+
+
+def test_a_payees_admin_page_shows_its_balance_and_links(catalog: Any, alice: Any) -> None:
+    manager = _staff(catalog.organization, "manager")
+    page = reverse("admin:royalties_payee_change", args=[alice.pk])
+    assert "No statement yet." in manager.get(page).content.decode()
+
+    _pay(catalog, alice, "6.00", dt.date(2026, 3, 20), reference="TR-1")
+    march = AccountingPeriod.objects.get(organization=catalog.organization, month=MARCH)
+    statements.statements_generate(period=march)
+    shown = manager.get(page).content.decode()
+
+    assert "4.00 EUR at the close of 2026-03 (draft)." in shown
+    payments_url = reverse("admin:royalties_payment_changelist") + f"?payee__id__exact={alice.pk}"
+    assert payments_url in shown
+    listed = manager.get(payments_url)
+    assert listed.status_code == 200 and "TR-1" in listed.content.decode()
+    mine = manager.get(
+        reverse("admin:royalties_statement_changelist") + f"?payee__id__exact={alice.pk}"
+    )
+    assert mine.status_code == 200 and "Alice" in mine.content.decode()
