@@ -42,7 +42,6 @@ class ExpandsTooFar(ReportMalformed):
         super().__init__(
             f"The report is larger than the {limit // (1024 * 1024)} MB limit once decompressed."
         )
-        self.limit = limit
 
 
 def compression_of(head: bytes) -> str:
@@ -56,16 +55,14 @@ class ReportContent:
 
     sha256: str
     head: bytes
-    compression: str
 
 
 def report_content(file: IO[bytes], *, sha256: str, head: bytes, max_bytes: int) -> ReportContent:
     """The content of an uploaded file whose bytes have the digest `sha256` and start with
     `head`: the same for a plain file; a compressed one is read through once. Raises
     `ReportMalformed` (or `ExpandsTooFar`) for one that cannot be read."""
-    compression = compression_of(head)
-    if not compression:
-        return ReportContent(sha256, head, "")
+    if not compression_of(head):
+        return ReportContent(sha256, head)
     digest, first = hashlib.sha256(), b""
     with opened_report(file, max_bytes=max_bytes) as text:
         while chunk := text.read(HASH_CHUNK_BYTES):
@@ -73,7 +70,7 @@ def report_content(file: IO[bytes], *, sha256: str, head: bytes, max_bytes: int)
             if len(first) < HEAD_BYTES:
                 first += chunk[: HEAD_BYTES - len(first)]
     file.seek(0)
-    return ReportContent(digest.hexdigest(), first, compression)
+    return ReportContent(digest.hexdigest(), first)
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -91,11 +91,22 @@ class SalesReportAdmin(OrganizationRoleAdmin):
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         """What a deletion removes, counted: Django would list every sales line (millions)."""
         reports = list(objs)
-        products = ReportProduct.objects.filter(report__in=reports).count()
-        lines = sum(report.lines_loaded for report in reports)
-        summary = [format_html("{}: {} product(s), {} sales line(s)", report, products, lines)
-                   for report in reports]  # fmt: skip
-        counts = {"sales reports": len(reports), "report products": products, "sales lines": lines}
+        products = dict(
+            ReportProduct.objects.filter(report__in=reports)
+            .values("report")
+            .annotate(count=Count("id"))
+            .values_list("report", "count")
+        )
+        summary = [
+            format_html("{}: {} product(s), {} sales line(s)", report,
+                        products.get(report.pk, 0), report.lines_loaded)
+            for report in reports
+        ]  # fmt: skip
+        counts = {
+            "sales reports": len(reports),
+            "report products": sum(products.values()),
+            "sales lines": sum(report.lines_loaded for report in reports),
+        }
         return summary, counts, set(), []
 
     def delete_model(self, request: HttpRequest, obj: SalesReport) -> None:

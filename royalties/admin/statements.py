@@ -116,17 +116,12 @@ class AccountingPeriodAdmin(OrganizationRoleAdmin):
 
     list_display = ["__str__", "organization", "statement_count", "closed_at"]
     list_filter = [ORGANIZATION_FILTER]
-    readonly_fields = ["closed_at", "statement_count", "unallocated"]
+    # A period's month and organization are what its sales and statements count in.
+    readonly_fields = ["organization", "month", "closed_at", "statement_count", "unallocated"]
     actions = ["generate_statements", "close_periods"]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False  # periods open with their first report or payment (or by the API)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        # A period's month and organization are what its sales and statements count in.
-        if obj is None:
-            return self.readonly_fields
-        return ["organization", "month", *self.readonly_fields]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A closed month must stay closed: deleted, a late report would open it again.
@@ -170,10 +165,8 @@ class AccountingPeriodAdmin(OrganizationRoleAdmin):
         try:
             service(period=period, actor=request.user)
         except ApplicationError as exc:  # closed, or exchange rates missing
-            missing = exc.details.get("missing") if isinstance(exc.details, dict) else None
-            detail = f" Missing: {', '.join(missing)}." if missing else ""
             self.message_user(
-                request, f"{period} ({period.organization}): {exc.message}{detail}", messages.ERROR
+                request, f"{period} ({period.organization}): {exc.message}", messages.ERROR
             )
             return
         period.refresh_from_db()
@@ -221,8 +214,8 @@ class AccountingPeriodAdmin(OrganizationRoleAdmin):
             return "-"
         try:
             found = period_unallocated(period=period)
-        except ApplicationError as exc:  # exchange rates missing
-            return f"{exc.message} {', '.join(exc.details.get('missing', []))}"
+        except ApplicationError as exc:  # exchange rates missing (it names them)
+            return exc.message
         if not found.groups:
             return "None: every matched sale of the period is on a statement."
         names = dict(

@@ -12,10 +12,9 @@ from django.utils import timezone
 from accounts.models import Organization, User
 from enterprise_suite.errors import InvalidTransition, ValidationFailed
 from realtime.events import publish
-from royalties.models import AccountingPeriod, Payee, Payment
+from royalties.models import Payee, Payment
+from royalties.money import CENT
 from royalties.services.periods import accounting_period_for, period_share_locked
-
-CENT = Decimal("0.01")
 
 
 def _event(payment: Payment, type: str, actor: User | None) -> None:
@@ -82,7 +81,7 @@ def payment_delete(*, payment: Payment, actor: User | None = None) -> None:
     """Delete a payment recorded by mistake; refused (409) once its period has closed (record
     a negative payment instead)."""
     with transaction.atomic():
-        period = period_share_locked(AccountingPeriod.objects.get(pk=payment.period_id))
+        period = period_share_locked(payment.period_id)
         if period.is_closed:
             raise InvalidTransition(
                 f"The payment counts in {period}, which is closed; record a negative payment "

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.db import connection
 
 from accounts.models import Organization
 from enterprise_suite.errors import InvalidTransition
 from royalties.models import AccountingPeriod
+from royalties.selectors import period_of_month
 
 
 def first_of_month(day: dt.date) -> dt.date:
@@ -33,7 +35,7 @@ def period_open(*, organization: Organization, month: dt.date) -> AccountingPeri
     the latest closed period that has none is refused (409): it would open behind final
     statements (its sales count in the first open period after)."""
     month = first_of_month(month)
-    existing = AccountingPeriod.objects.filter(organization=organization, month=month).first()
+    existing = period_of_month(organization=organization, month=month)
     if existing is not None:
         return existing
     latest_closed = _latest_closed_month(organization)
@@ -69,20 +71,20 @@ def accounting_period_for(
     while True:
         period, _ = AccountingPeriod.objects.get_or_create(organization=organization, month=current)
         if lock:
-            period = period_share_locked(period)
+            period = period_share_locked(period.pk)
         if not period.is_closed:
             return period
         current = next_month(current)
 
 
-def period_share_locked(period: AccountingPeriod) -> AccountingPeriod:
-    """The period read again under a share lock: any number of imports may hold it at once,
-    a close (FOR UPDATE) excludes them all. SQLite has no row locks: it lets one transaction
+def period_share_locked(period_id: uuid.UUID) -> AccountingPeriod:
+    """The period read under a share lock: any number of imports may hold it at once, a
+    close (FOR UPDATE) excludes them all. SQLite has no row locks: it lets one transaction
     write at a time."""
     if connection.vendor != "postgresql":
-        return AccountingPeriod.objects.get(pk=period.pk)
+        return AccountingPeriod.objects.get(pk=period_id)
     table = AccountingPeriod._meta.db_table
     # The ORM has FOR UPDATE and FOR NO KEY UPDATE, which would also make imports of one
     # month wait for each other; FOR SHARE does not.
     query = f"SELECT * FROM {table} WHERE id = %s FOR SHARE"  # noqa: S608  (the model's table)
-    return AccountingPeriod.objects.raw(query, [period.pk])[0]
+    return AccountingPeriod.objects.raw(query, [period_id])[0]

@@ -49,7 +49,7 @@ def sales_report_delete(*, report: SalesReport, actor: User | None = None) -> No
             )
         # Share-locked, as imports lock them: a close waits for the deletion, and one in
         # progress is waited for and then seen.
-        periods = [period_share_locked(period) for period in _report_periods(locked)]
+        periods = [period_share_locked(period.pk) for period in _report_periods(locked)]
         closed = [str(period) for period in periods if period.is_closed]
         if closed:
             raise InvalidTransition(

@@ -103,10 +103,12 @@ def period_groups(period: AccountingPeriod) -> dict[GroupKey, Group]:
         organization=period.organization, pairs={(r["currency"], r["sale_month"]) for r in rows}
     )
     if missing:
+        names = [f"{c} {m:%Y-%m}" for c, m in missing]
         raise ValidationFailed(
-            "Exchange rates are missing for some sales; load them first.",
+            "Exchange rates are missing for some sales; load them first. "
+            f"Missing: {', '.join(names)}.",
             code="missing_exchange_rates",
-            details={"missing": [f"{c} {m:%Y-%m}" for c, m in missing]},
+            details={"missing": names},
         )
     groups: dict[GroupKey, Group] = defaultdict(Group)
     for row in rows:

@@ -123,3 +123,20 @@ def test_staff_delete_a_report_in_the_admin(catalog: Any, import_file: Any) -> N
     assert manager.get(closed_delete).status_code == 403
     assert manager.post(closed_delete, {"post": "yes"}).status_code == 403
     assert SalesLine.objects.count() == 2
+
+
+def test_the_admins_bulk_delete_page_counts_each_reports_own_rows(
+    catalog: Any, import_file: Any
+) -> None:
+    two = import_file(catalog.organization, files.canonical(_sales(catalog)))
+    one = import_file(catalog.organization, files.canonical(_sales(catalog, "FR")[:1]))
+    manager = _staff(catalog.organization, "manager")
+
+    asked = manager.post(
+        reverse("admin:royalties_salesreport_changelist"),
+        {"action": "delete_selected", "_selected_action": [str(two.pk), str(one.pk)]},
+    ).content.decode()
+
+    assert f"{two}: 2 product(s), 2 sales line(s)" in asked
+    assert f"{one}: 1 product(s), 1 sales line(s)" in asked
+    assert SalesReport.objects.count() == 2  # asked, not deleted

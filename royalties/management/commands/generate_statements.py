@@ -59,9 +59,7 @@ class Command(BaseCommand):
             else:
                 statements_generate(period=period)
         except ApplicationError as exc:  # closed already, or exchange rates missing
-            missing = exc.details.get("missing") if isinstance(exc.details, dict) else None
-            detail = f" Missing: {', '.join(missing)}." if missing else ""
-            raise CommandError(f"{exc.message}{detail}") from None
+            raise CommandError(exc.message) from None
         statements = list(selectors.period_statements(period))
         kind = "final" if period.is_closed else "draft"
         self.stdout.write(
