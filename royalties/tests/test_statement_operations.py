@@ -14,7 +14,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from accounts.tests.factories import OrganizationFactory
+from accounts.models import User
+from accounts.tests.factories import MembershipFactory, OrganizationFactory
 from royalties.choices import StatementStatus
 from royalties.models import AccountingPeriod, Statement, UnmatchedProduct
 from royalties.services import money
@@ -268,7 +269,12 @@ def test_the_admin_keeps_the_books_as_they_are(
     assert UnmatchedProduct.objects.filter(pk=product.pk).exists()
 
     change = reverse("admin:royalties_accountingperiod_change", args=[march.pk])
-    other = OrganizationFactory()
+    other = OrganizationFactory()  # one the manager may write in too: a choice the form offers
+    MembershipFactory(
+        organization=other,
+        user=User.objects.get(email=f"manager@{catalog.organization.slug}.test"),
+        role="manager",
+    )
     manager.post(change, {"month": "2026-07-01", "organization": str(other.pk)})
     march.refresh_from_db()
     assert (march.month, march.organization_id) == (MARCH, catalog.organization.pk)
